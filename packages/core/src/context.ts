@@ -1,0 +1,42 @@
+// Typed context variables shared by the pipeline stages: declared once, read with c.get(...).
+import type { ErrorCode } from './errors.js'
+import type { UpstreamTarget } from './pool/types.js'
+import type { Route } from './routing/route.js'
+
+/** What an authenticated caller's API key exposes to later stages: never the secret. */
+export interface APIKeyIdentity {
+  /** Public key id, safe for logs and metrics. */
+  id: string
+  name: string
+  /** The key's own rate limit (a RateLimitConfig), if it has one. */
+  rateLimit?: unknown
+  /** The key's tier name, if it has one. */
+  tier?: string
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The matched route (set before any custom middleware runs). */
+    route: Route
+    /** The request path after normalisation (dot segments, repeated slashes). */
+    normalizedPath: string
+    /** Client IP: the socket peer, or X-Forwarded-For's client when trustProxy allows it. */
+    clientIp: string
+    /** performance.now() when the gateway received the request. */
+    startTime: number
+    /** The authenticated caller's key (requireAuth routes and any request with a valid key). */
+    apiKey: APIKeyIdentity | undefined
+    /** Caller identity for limits: the key id when present, else the client IP. */
+    clientId: string
+    /** Request headers not to forward upstream (lower-case), added by stages such as auth. */
+    dropRequestHeaders: string[] | undefined
+    /** Set when the gateway itself produced an error response (bad_gateway, circuit_open, …). */
+    gatewayError: ErrorCode | undefined
+    /** The upstream target the last attempt went to. */
+    upstreamTarget: UpstreamTarget | undefined
+    /** Upstream attempts made for this request. */
+    upstreamAttempts: number
+  }
+}
+
+export {}

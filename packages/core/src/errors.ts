@@ -1,0 +1,74 @@
+// One error family for everything the gateway answers itself: a status, a stable code, a JSON body.
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+export type ErrorCode =
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'bad_request'
+  | 'payload_too_large'
+  | 'bad_gateway'
+  | 'circuit_open'
+  | 'upstream_timeout'
+  | 'no_healthy_upstream'
+  | 'rate_limited'
+  | 'store_unavailable'
+  | 'missing_api_key'
+  | 'invalid_api_key'
+  | 'unauthorized'
+  | 'not_found'
+  | 'upstream_queue_timeout'
+  | 'internal_error'
+  | (string & {})
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string }
+}
+
+/** A gateway error: thrown anywhere in the pipeline, rendered by the gateway's error handler. */
+export class GatewayError extends HTTPException {
+  readonly code: ErrorCode
+  readonly headers: Record<string, string> | undefined
+
+  constructor(
+    status: ContentfulStatusCode,
+    code: ErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(status, { message, cause: options.cause })
+    this.code = code
+    this.headers = options.headers
+  }
+
+  override getResponse(): Response {
+    return errorResponse(this.status as ContentfulStatusCode, this.code, this.message, this.headers)
+  }
+}
+
+export const errorBody = (code: ErrorCode, message: string): ErrorBody => ({ error: { code, message } })
+
+/** Builds the JSON error response without a Hono context (usable from plain fetch handlers). */
+export const errorResponse = (
+  status: ContentfulStatusCode,
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response =>
+  new Response(JSON.stringify(errorBody(code, message)), {
+    status,
+    headers: { 'content-type': 'application/json; charset=UTF-8', ...headers },
+  })
+
+/** Answers with the JSON error shape from inside a Hono handler or middleware. */
+export const jsonError = (
+  c: Context,
+  status: ContentfulStatusCode,
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response => {
+  if (headers) for (const name in headers) c.header(name, headers[name])
+  return c.json(errorBody(code, message), status)
+}

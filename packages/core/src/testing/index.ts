@@ -1,0 +1,3 @@
+// Test helpers shipped as @tollgate/core/testing: a mock upstream and a throwaway redis-server.
+export * from './mock-upstream.js'
+export * from './redis-server.js'
