@@ -20,6 +20,8 @@ declare module 'hono' {
     route: Route
     /** The request path after normalisation (dot segments, repeated slashes). */
     normalizedPath: string
+    /** The socket peer's IP (or '127.0.0.1' for requests that came through fetch() without a socket). */
+    peerIp: string
     /** Client IP: the socket peer, or X-Forwarded-For's client when trustProxy allows it. */
     clientIp: string
     /** performance.now() when the gateway received the request. */

@@ -22,7 +22,7 @@ export interface RouteOptions {
   maxBodyBytes?: number
   /** A stable id for the admin API and metrics; default derived from the prefix (`/api/users` → `api-users`). */
   id?: string
-  /** Override the Host header sent upstream; default keeps the client's Host (proxy_set_header Host $host). */
+  /** Send the client's Host header upstream instead of the target's host. Default false (like Kong and nginx). */
   preserveHost?: boolean
 }
 

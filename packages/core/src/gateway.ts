@@ -1,0 +1,400 @@
+// APIGateway: owns the Hono app and composes routing, the stage pipeline, forwarding, metrics and lifecycle.
+import { EventEmitter } from 'node:events'
+import type { IncomingMessage, Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
+import { consola } from 'consola'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { Agent } from 'undici'
+import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
+import { systemClock, type Clock } from './clock.js'
+import './context.js'
+import { GatewayError, errorResponse, jsonError } from './errors.js'
+import { GatewayMetrics } from './metrics/gateway-metrics.js'
+import { renderPrometheus } from './metrics/prometheus.js'
+import type { GatewayOptions, Logger } from './options.js'
+import { UpstreamPool } from './pool/upstream-pool.js'
+import type { UpstreamSpec } from './pool/types.js'
+import { normalizeIp, resolveClientIp, type TrustProxy } from './proxy/client-ip.js'
+import { Forwarder } from './proxy/forward.js'
+import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
+import { ConfigError, resolveRouteOptions } from './routing/resolve-options.js'
+import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
+import { RouteTable } from './routing/route-table.js'
+import { runPipeline } from './pipeline/run-pipeline.js'
+
+export interface StartOptions {
+  /** Port to listen on; 0 picks a free one. Default 8080. */
+  port?: number
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string
+}
+
+export interface StartResult {
+  port: number
+  host: string
+  /** Base URL reachable from this machine, e.g. http://127.0.0.1:8080. */
+  url: string
+}
+
+/** One event per request, for integrators (`gateway.on('request', e => …)`). */
+export interface RequestEvent {
+  method: string
+  path: string
+  routeId: string | undefined
+  status: number
+  durationMs: number
+  clientId: string | undefined
+  upstream: string | undefined
+  attempts: number
+  error: string | undefined
+}
+
+/** A gateway stage factory: given a route, the middleware that applies to it, or undefined to skip. */
+export type StageFactory = (route: Route) => MiddlewareHandler | undefined
+
+/** Named stage slots, run in this order after custom middleware: auth → rate limit → cache → upstream limit. */
+export type StageName = 'auth' | 'rateLimit' | 'cache' | 'upstreamLimit'
+const STAGE_ORDER: readonly StageName[] = ['auth', 'rateLimit', 'cache', 'upstreamLimit']
+
+const splitUrl = (url: string): { path: string } => {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start < 0) return { path: '/' }
+  const q = url.indexOf('?', start)
+  const hash = url.indexOf('#', start)
+  const end = q >= 0 ? q : hash >= 0 ? hash : url.length
+  return { path: url.slice(start, end) }
+}
+
+/**
+ * A programmable API gateway on Hono.
+ * @example
+ * const gateway = new APIGateway()
+ * gateway.registerRoute('/api/users', 'http://127.0.0.1:8001', { methods: ['GET', 'POST'] })
+ * const { url } = await gateway.start({ port: 8080 })
+ */
+export class APIGateway {
+  /** The Hono app: mount it in another app, or call `gateway.app.request(...)` in tests. */
+  readonly app: Hono
+  readonly metrics: GatewayMetrics
+  readonly breakers: CircuitBreakerRegistry
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly options: Readonly<GatewayOptions>
+
+  readonly #routes = new RouteTable()
+  readonly #middleware: MiddlewareHandler[] = []
+  readonly #stages = new Map<StageName, StageFactory>()
+  #pipelines = new WeakMap<Route, readonly MiddlewareHandler[]>()
+  readonly #events = new EventEmitter()
+  readonly #dispatcher: Agent
+  readonly #forwarder: Forwarder
+  readonly #trustProxy: TrustProxy
+  readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
+  readonly #health = new Map<string, () => unknown>()
+  #server: Server | undefined
+  #activeRequests = 0
+  #started = false
+
+  constructor(options: GatewayOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new ConfigError('APIGateway: options must be an object')
+    this.options = options
+    this.logger = options.logger ?? consola.withTag('tollgate')
+    this.clock = options.clock ?? systemClock
+    this.#trustProxy = validateTrustProxy(options.trustProxy)
+    this.metrics = new GatewayMetrics(this.clock)
+    this.breakers = new CircuitBreakerRegistry(this.clock)
+    this.breakers.onStateChange = (origin, from, to) => this.logger.warn(`circuit ${origin}: ${from} → ${to}`)
+    this.metrics.section('circuit_breakers', () => {
+      const out: Record<string, { state: string; failures: number }> = {}
+      for (const [origin, breaker] of this.breakers.entries()) out[origin] = { state: breaker.state, failures: breaker.failures }
+      return out
+    })
+    this.#dispatcher = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 10_000 } })
+    this.#forwarder = new Forwarder({
+      dispatcher: this.#dispatcher,
+      breakers: this.breakers,
+      trustProxy: this.#trustProxy,
+      via: options.via ?? '1.1 tollgate',
+    })
+    this.app = this.#createApp()
+  }
+
+  /** Handles a Fetch API request without a socket (tests, serverless, mounting). */
+  fetch = (request: Request, env?: unknown): Response | Promise<Response> => this.app.fetch(request, env)
+
+  /** All registered routes, longest prefix first. */
+  get routes(): readonly Route[] {
+    return this.#routes.routes
+  }
+
+  /**
+   * Routes requests whose path starts with `prefix` (on a segment boundary) to `upstream`.
+   * Can be called while the gateway runs.
+   */
+  registerRoute(prefix: string, upstream: UpstreamSpec, options: RouteOptions = {}): this {
+    if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
+      throw new ConfigError(`registerRoute: prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`)
+    }
+    const normalized = normalizePrefix(prefix)
+    const resolved = resolveRouteOptions(options)
+    const pool = new UpstreamPool(upstream)
+    const methods = resolved.methods ? new Set(resolved.methods) : undefined
+    if (options.id !== undefined && (typeof options.id !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(options.id))) {
+      throw new ConfigError(`options.id must be 1-100 characters of letters, digits, "_", "." or "-", got ${JSON.stringify(options.id)}`)
+    }
+    const route: Route = {
+      id: options.id ?? routeIdFromPrefix(normalized),
+      prefix: normalized,
+      pool,
+      methods,
+      allow: resolved.methods ? resolved.methods.join(', ') : '',
+      options: resolved,
+      raw: options,
+    }
+    // Build the stages first so a capability's config error rejects the route before it is visible.
+    const pipeline = this.#buildPipeline(route)
+    this.#routes.add(route)
+    this.#pipelines.set(route, pipeline)
+    this.metrics.route(route.id)
+    if (this.#started) void this.#onRouteStart(route)
+    return this
+  }
+
+  /** Removes a route by prefix or id; returns whether one was removed. */
+  removeRoute(prefixOrId: string): boolean {
+    const route = this.#routes.remove(prefixOrId.startsWith('/') ? normalizePrefix(prefixOrId) : prefixOrId)
+    if (route) void this.#onRouteStop(route)
+    return route !== undefined
+  }
+
+  /** Adds a Hono middleware that runs after route resolution, before the gateway's own stages, in order added. */
+  addMiddleware(middleware: MiddlewareHandler): this {
+    if (typeof middleware !== 'function') throw new ConfigError('addMiddleware: middleware must be a function (c, next) => …')
+    this.#middleware.push(middleware)
+    this.#pipelines = new WeakMap()
+    return this
+  }
+
+  /** Plugs a capability into its stage slot (used by the gateway's own capabilities). */
+  setStage(name: StageName, factory: StageFactory): this {
+    this.#stages.set(name, factory)
+    this.#pipelines = new WeakMap()
+    return this
+  }
+
+  /** Registers work done on start() and stop() (health checkers, stores, timers). */
+  addLifecycle(hooks: { start?: () => void | Promise<void>; stop?: () => void | Promise<void> }): this {
+    this.#lifecycle.push(hooks)
+    return this
+  }
+
+  /** Adds a section to /_health (e.g. a store's connectivity). */
+  addHealthCheck(name: string, report: () => unknown): this {
+    this.#health.set(name, report)
+    return this
+  }
+
+  on(event: 'request', listener: (event: RequestEvent) => void): this {
+    this.#events.on(event, listener)
+    return this
+  }
+
+  off(event: 'request', listener: (event: RequestEvent) => void): this {
+    this.#events.off(event, listener)
+    return this
+  }
+
+  /** Listens on `port` (0 = ephemeral) and resolves with the bound port and URL. */
+  async start(options: StartOptions = {}): Promise<StartResult> {
+    if (this.#server) throw new Error('start: the gateway is already running; call stop() first')
+    const port = options.port ?? 8080
+    const host = options.host ?? '127.0.0.1'
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`start: port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`)
+    const limits = this.options.server ?? {}
+    const server = createAdaptorServer({
+      fetch: this.fetch,
+      hostname: host,
+      serverOptions: {
+        maxHeaderSize: limits.maxHeaderBytes ?? 16_384,
+        requestTimeout: limits.requestTimeoutMs ?? 300_000,
+        headersTimeout: limits.headersTimeoutMs ?? 10_000,
+        keepAliveTimeout: limits.keepAliveTimeoutMs ?? 5_000,
+      },
+    }) as Server
+    server.on('request', (_req, res) => {
+      this.#activeRequests++
+      res.once('close', () => this.#activeRequests--)
+    })
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        server.off('listening', onListening)
+        const reason = error.code === 'EADDRINUSE' ? `port ${port} is already in use on ${host}` : error.message
+        reject(new Error(`start: cannot listen on ${host}:${port}: ${reason}`, { cause: error }))
+      }
+      const onListening = () => {
+        server.off('error', onError)
+        resolve()
+      }
+      server.once('error', onError)
+      server.once('listening', onListening)
+      server.listen(port, host)
+    })
+    server.on('error', (error) => this.logger.error('server error', error))
+    this.#server = server
+    this.#started = true
+    for (const hooks of this.#lifecycle) await hooks.start?.()
+    for (const route of this.#routes.routes) await this.#onRouteStart(route)
+    const bound = (server.address() as AddressInfo).port
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+    return { port: bound, host, url: `http://${shownHost}:${bound}` }
+  }
+
+  /** Stops accepting connections, lets in-flight requests finish (up to shutdownTimeoutMs), then closes everything. */
+  async stop(): Promise<void> {
+    const server = this.#server
+    this.#server = undefined
+    this.#started = false
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 10_000)
+      while (this.#activeRequests > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10))
+        server.closeIdleConnections()
+      }
+      server.closeAllConnections()
+      await closed
+    }
+    for (const route of this.#routes.routes) await this.#onRouteStop(route)
+    for (const hooks of [...this.#lifecycle].reverse()) await hooks.stop?.()
+    await this.#dispatcher.close().catch(() => {})
+  }
+
+  /** The JSON served at /_health. */
+  health(): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      status: 'ok',
+      uptime_seconds: Math.round((this.clock.now() - this.metrics.startedAt) / 1000),
+      routes: this.#routes.routes.length,
+      circuit_breakers: this.breakers.snapshot(),
+    }
+    for (const [name, report] of this.#health) out[name] = report()
+    return out
+  }
+
+  #createApp(): Hono {
+    const app = new Hono()
+    app.get('/_health', (c) => c.json(this.health()))
+    app.get('/_metrics', (c) => c.json(this.metrics.snapshot()))
+    app.get('/_metrics/prometheus', (c) =>
+      c.text(renderPrometheus(this.metrics), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    )
+    app.all('*', this.#handle)
+    app.onError((error, c) => {
+      if (error instanceof GatewayError) return error.getResponse()
+      this.logger.error(`unhandled error on ${c.req.method} ${splitUrl(c.req.url).path}:`, error)
+      return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
+    })
+    return app
+  }
+
+  #handle = async (c: Context): Promise<Response> => {
+    const startTime = performance.now()
+    const path = normalizePath(splitUrl(c.req.url).path)
+    const route = this.#routes.match(path)
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+    const peer = incoming?.socket.remoteAddress ? normalizeIp(incoming.socket.remoteAddress) : '127.0.0.1'
+    const clientIp = this.#trustProxy === false ? peer : resolveClientIp(peer, c.req.header('x-forwarded-for'), this.#trustProxy)
+    c.set('startTime', startTime)
+    c.set('normalizedPath', path)
+    c.set('peerIp', peer)
+    c.set('clientIp', clientIp)
+    c.set('clientId', clientIp)
+    let response: Response
+    try {
+      if (!route) {
+        response = jsonError(c, 404, 'route_not_found', `No route matches ${path}`)
+      } else {
+        c.set('route', route)
+        response = await runPipeline(c, this.#pipelineFor(route), this.#forwarder.forward)
+      }
+    } catch (error) {
+      response = error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)
+    }
+    const durationMs = performance.now() - startTime
+    this.metrics.recordRequest(route ? this.metrics.route(route.id) : undefined, response.status, durationMs)
+    if (this.#events.listenerCount('request') > 0) this.#emit(c, route, path, response.status, durationMs)
+    return response
+  }
+
+  #internalError(c: Context, error: unknown): Response {
+    this.logger.error(`unhandled error on ${c.req.method} ${c.get('normalizedPath')}:`, error)
+    c.set('gatewayError', 'internal_error')
+    return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
+  }
+
+  #emit(c: Context, route: Route | undefined, path: string, status: number, durationMs: number): void {
+    const event: RequestEvent = {
+      method: c.req.method,
+      path,
+      routeId: route?.id,
+      status,
+      durationMs,
+      clientId: c.get('clientId'),
+      upstream: c.get('upstreamTarget')?.origin,
+      attempts: c.get('upstreamAttempts') ?? 0,
+      error: c.get('gatewayError'),
+    }
+    try {
+      this.#events.emit('request', event)
+    } catch (error) {
+      this.logger.error('a request listener threw:', error)
+    }
+  }
+
+  #pipelineFor(route: Route): readonly MiddlewareHandler[] {
+    let pipeline = this.#pipelines.get(route)
+    if (!pipeline) {
+      pipeline = this.#buildPipeline(route)
+      this.#pipelines.set(route, pipeline)
+    }
+    return pipeline
+  }
+
+  #buildPipeline(route: Route): readonly MiddlewareHandler[] {
+    const stages: MiddlewareHandler[] = [...this.#middleware]
+    if (route.methods) stages.push(methodFilter(route))
+    for (const name of STAGE_ORDER) {
+      const stage = this.#stages.get(name)?.(route)
+      if (stage) stages.push(stage)
+    }
+    return stages
+  }
+
+  async #onRouteStart(route: Route): Promise<void> {
+    const pool = route.pool as UpstreamPool & { startHealthChecks?: (clock?: Clock) => void }
+    pool.startHealthChecks?.(this.clock)
+  }
+
+  async #onRouteStop(route: Route): Promise<void> {
+    const pool = route.pool as UpstreamPool & { stopHealthChecks?: () => void }
+    pool.stopHealthChecks?.()
+  }
+}
+
+const methodFilter = (route: Route): MiddlewareHandler =>
+  async function methodFilter(c, next) {
+    if (!route.methods!.has(c.req.method)) {
+      return jsonError(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${route.prefix}`, { Allow: route.allow })
+    }
+    await next()
+  }
+
+const validateTrustProxy = (value: unknown): TrustProxy => {
+  if (value === undefined) return false
+  if (typeof value === 'boolean') return value
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100) return value
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map(normalizeIp)
+  throw new ConfigError(`options.trustProxy must be true, false, a number of trusted hops, or a list of proxy IPs, got ${JSON.stringify(value)}`)
+}

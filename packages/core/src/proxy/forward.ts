@@ -1,0 +1,292 @@
+// Forwarding one client request to a route's upstream pool: target choice, breaker, retries, streaming.
+import type { IncomingMessage } from 'node:http'
+import { Readable } from 'node:stream'
+import type { Context } from 'hono'
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
+import type { Dispatcher } from 'undici'
+import type { CircuitBreaker, CircuitBreakerRegistry } from '../breaker/circuit-breaker.js'
+import { jsonError } from '../errors.js'
+import type { UpstreamTarget } from '../pool/types.js'
+import { backoffDelayMs, methodRetryable } from '../retry/retry-policy.js'
+import type { Route } from '../routing/route.js'
+import { readBody, BodyTooLargeError, limitBody } from './body.js'
+import { cleanResponseHeaders, flattenHeaders, upstreamRequestHeaders } from './headers.js'
+import { peerTrusted, type TrustProxy } from './client-ip.js'
+
+/** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
+export const SMALL_BODY_BYTES = 64 * 1024
+
+export interface ForwarderOptions {
+  dispatcher: Dispatcher
+  breakers: CircuitBreakerRegistry
+  trustProxy: TrustProxy
+  via: string
+  random?: () => number
+}
+
+type AttemptOutcome =
+  | { kind: 'response'; data: Dispatcher.ResponseData }
+  | { kind: 'timeout' | 'connect' | 'client-gone' | 'too-large'; error: unknown }
+
+const TIMEOUT = Symbol('upstream timeout')
+const CLIENT_GONE = Symbol('client gone')
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+
+const causeChain = (error: unknown): unknown[] => {
+  const chain: unknown[] = []
+  for (let e = error; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e)
+  return chain
+}
+
+/** Splits an absolute request URL into its raw path and query, without URL parsing. */
+const rawPathAndQuery = (url: string): { search: string } => {
+  const q = url.indexOf('?', url.indexOf('/', url.indexOf('//') + 2))
+  return { search: q < 0 ? '' : url.slice(q) }
+}
+
+export class Forwarder {
+  readonly #options: ForwarderOptions
+  readonly #random: () => number
+
+  constructor(options: ForwarderOptions) {
+    this.#options = options
+    this.#random = options.random ?? Math.random
+  }
+
+  /** Sends the request in `c` to the route's upstream (with retries) and returns the client's Response. */
+  forward = async (c: Context): Promise<Response> => {
+    const route = c.get('route')
+    const { options } = route
+    const method = c.req.method
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+    const signal = c.req.raw.signal
+
+    const body = await this.#prepareBody(c, route, incoming)
+    if (body instanceof Response) return body
+
+    const headers = this.#headers(c, route, incoming)
+    const path = this.#upstreamPath(c, route)
+    const retry = options.retry
+    const maxAttempts = methodRetryable(method, retry) && body.replayable ? retry.attempts : 1
+    const started = performance.now()
+    const budgetMs = options.totalTimeoutMs ?? options.timeoutMs * maxAttempts + retry.maxDelayMs * (maxAttempts - 1)
+
+    let failed: UpstreamTarget | undefined
+    let lastFailure: AttemptOutcome | undefined
+    for (let attempt = 1; ; attempt++) {
+      const target = this.#pick(route, failed)
+      if (target === undefined) return this.#unavailable(c, route, lastFailure)
+      const breaker = this.#options.breakers.get(target.origin, options.circuitBreaker)
+      if (!breaker.tryAcquire()) return this.#circuitOpen(c, breaker)
+
+      const remaining = budgetMs - (performance.now() - started)
+      const timeoutMs = Math.max(1, Math.min(options.timeoutMs, remaining))
+      c.set('upstreamTarget', target)
+      c.set('upstreamAttempts', attempt)
+      target.inFlight++
+      target.requests++
+      const outcome = await this.#attempt(target, path, method, headers, body.data, timeoutMs, signal)
+      target.inFlight--
+
+      if (outcome.kind === 'client-gone') {
+        breaker.release()
+        return new Response(null, { status: 499 })
+      }
+      if (outcome.kind === 'too-large') {
+        breaker.release()
+        return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${options.maxBodyBytes} bytes`)
+      }
+      const upstreamFailed = outcome.kind !== 'response' || outcome.data.statusCode >= 500
+      if (upstreamFailed) {
+        breaker.onFailure()
+        target.failures++
+      } else breaker.onSuccess()
+
+      const retryable =
+        outcome.kind !== 'response' || (upstreamFailed && retry.retryOnStatus.includes(outcome.data.statusCode))
+      if (retryable && attempt < maxAttempts && !signal.aborted) {
+        const delay = backoffDelayMs(retry, attempt, this.#random)
+        if (performance.now() - started + delay < budgetMs) {
+          if (outcome.kind === 'response') outcome.data.body.dump().catch(() => {})
+          failed = target
+          lastFailure = outcome
+          await sleep(delay, signal)
+          if (signal.aborted) return new Response(null, { status: 499 })
+          continue
+        }
+      }
+      if (outcome.kind === 'response') return this.#respond(c, method, outcome.data)
+      return this.#failure(c, outcome)
+    }
+  }
+
+  #pick(route: Route, failed: UpstreamTarget | undefined): UpstreamTarget | undefined {
+    const breakers = this.#options.breakers
+    const breakerOptions = route.options.circuitBreaker
+    const eligible = (t: UpstreamTarget) =>
+      t.healthy && !t.draining && breakers.get(t.origin, breakerOptions).isAvailable()
+    const pool = route.pool
+    if (failed && pool.targets.length > 1) {
+      // A retry goes to another target when one is eligible; otherwise back to the one that failed.
+      const other = pool.pick((t) => t !== failed && eligible(t), undefined)
+      if (other) return other
+    }
+    return pool.pick(eligible, undefined)
+  }
+
+  async #attempt(
+    target: UpstreamTarget,
+    path: string,
+    method: string,
+    headers: Record<string, string>,
+    body: Buffer | Readable | null,
+    timeoutMs: number,
+    clientSignal: AbortSignal,
+  ): Promise<AttemptOutcome> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs)
+    const onClientGone = () => controller.abort(CLIENT_GONE)
+    clientSignal.addEventListener('abort', onClientGone, { once: true })
+    try {
+      const data: Dispatcher.ResponseData = await this.#options.dispatcher.request({
+        origin: target.origin,
+        path: target.basePath + path,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal: controller.signal,
+        headersTimeout: 0,
+        bodyTimeout: timeoutMs,
+      })
+      return { kind: 'response', data }
+    } catch (error) {
+      const reason: unknown = controller.signal.reason
+      if (reason === CLIENT_GONE || clientSignal.aborted) return { kind: 'client-gone', error }
+      if (reason === TIMEOUT) return { kind: 'timeout', error }
+      if (causeChain(error).some((e) => e instanceof BodyTooLargeError)) return { kind: 'too-large', error }
+      return { kind: 'connect', error }
+    } finally {
+      clearTimeout(timer)
+      clientSignal.removeEventListener('abort', onClientGone)
+    }
+  }
+
+  async #respond(c: Context, method: string, data: Dispatcher.ResponseData): Promise<Response> {
+    const status = data.statusCode as StatusCode
+    const headers = cleanResponseHeaders(data.headers, this.#options.via)
+    if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
+      data.body.dump().catch(() => {})
+      return c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headers)
+    }
+    const length = headers['content-length']
+    if (typeof length === 'string' && Number(length) <= SMALL_BODY_BYTES) {
+      try {
+        return c.body((await data.body.bytes()) as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headers)
+      } catch (error) {
+        return this.#failure(c, { kind: 'connect', error })
+      }
+    }
+    return c.body(Readable.toWeb(data.body) as ReadableStream, status as ContentfulStatusCode, headers)
+  }
+
+  async #prepareBody(
+    c: Context,
+    route: Route,
+    incoming: IncomingMessage | undefined,
+  ): Promise<{ data: Buffer | Readable | null; replayable: boolean } | Response> {
+    const lengthHeader = c.req.header('content-length')
+    const chunked = c.req.header('transfer-encoding') !== undefined
+    if (lengthHeader === undefined && !chunked) return { data: null, replayable: true }
+    const max = route.options.maxBodyBytes
+    let length = -1
+    if (lengthHeader !== undefined) {
+      if (!/^\d{1,15}$/.test(lengthHeader)) return jsonError(c, 400, 'bad_request', 'Malformed Content-Length header')
+      length = Number(lengthHeader)
+      if (length > max) return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${max} bytes`)
+      if (length === 0) return { data: null, replayable: true }
+    }
+    const source: AsyncIterable<Uint8Array> | null = incoming ?? (c.req.raw.body as AsyncIterable<Uint8Array> | null)
+    if (!source) return { data: null, replayable: true }
+    if (length >= 0 && length <= SMALL_BODY_BYTES) {
+      try {
+        return { data: await readBody(source, max), replayable: true }
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${max} bytes`)
+        return new Response(null, { status: 499 })
+      }
+    }
+    // Streamed through: Content-Length is enforced by Node's parser; chunked bodies are counted as they pass.
+    return { data: length >= 0 && incoming ? incoming : Readable.from(limitBody(source, max), { objectMode: false }), replayable: false }
+  }
+
+  #headers(c: Context, route: Route, incoming: IncomingMessage | undefined): Record<string, string> {
+    const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
+    const peer = c.get('peerIp') ?? c.get('clientIp')
+    const trusted = peerTrusted(peer, this.#options.trustProxy)
+    const clientHost = c.req.header('host') ?? ''
+    const priorFor = trusted ? c.req.header('x-forwarded-for') : undefined
+    const target = route.pool.targets[0]!
+    return upstreamRequestHeaders(raw, {
+      host: route.options.preserveHost ? clientHost : target.url.host,
+      clientIp: c.get('clientIp'),
+      forwardedFor: priorFor ? `${priorFor}, ${peer}` : peer,
+      proto: (trusted && c.req.header('x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),
+      forwardedHost: (trusted && c.req.header('x-forwarded-host')) || clientHost,
+      via: this.#options.via,
+      drop: c.get('dropRequestHeaders'),
+    })
+  }
+
+  #upstreamPath(c: Context, route: Route): string {
+    const path = c.get('normalizedPath')
+    const { search } = rawPathAndQuery(c.req.url)
+    if (!route.options.stripPrefix || route.prefix === '/') return path + search
+    const rest = path.slice(route.prefix.length)
+    return (rest === '' ? '/' : rest) + search
+  }
+
+  #circuitOpen(c: Context, breaker: CircuitBreaker): Response {
+    const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
+    c.set('gatewayError', 'circuit_open')
+    return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
+  }
+
+  #unavailable(c: Context, route: Route, lastFailure: AttemptOutcome | undefined): Response {
+    if (lastFailure) return this.#failure(c, lastFailure)
+    const targets = route.pool.targets
+    const breakers = this.#options.breakers
+    if (targets.length === 1 && targets[0]!.healthy && !targets[0]!.draining) {
+      return this.#circuitOpen(c, breakers.get(targets[0]!.origin, route.options.circuitBreaker))
+    }
+    let retryMs = Infinity
+    for (const t of targets) {
+      const wait = breakers.get(t.origin, route.options.circuitBreaker).retryAfterMs()
+      if (wait > 0) retryMs = Math.min(retryMs, wait)
+    }
+    const seconds = Number.isFinite(retryMs) ? Math.max(1, Math.ceil(retryMs / 1000)) : 5
+    c.set('gatewayError', 'no_healthy_upstream')
+    return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', {
+      'Retry-After': String(seconds),
+    })
+  }
+
+  #failure(c: Context, outcome: AttemptOutcome): Response {
+    if (outcome.kind === 'timeout') {
+      c.set('gatewayError', 'upstream_timeout')
+      return jsonError(c, 504 as ContentfulStatusCode, 'upstream_timeout', 'The upstream did not answer in time')
+    }
+    c.set('gatewayError', 'bad_gateway')
+    return jsonError(c, 502, 'bad_gateway', 'The upstream could not be reached or failed')
+  }
+}
