@@ -305,7 +305,8 @@ export class APIGateway {
     const route = this.#routes.match(path)
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
     const peer = incoming?.socket.remoteAddress ? normalizeIp(incoming.socket.remoteAddress) : '127.0.0.1'
-    const clientIp = this.#trustProxy === false ? peer : resolveClientIp(peer, c.req.header('x-forwarded-for'), this.#trustProxy)
+    const xff = this.#trustProxy === false ? undefined : incoming ? incoming.headers['x-forwarded-for'] : c.req.header('x-forwarded-for')
+    const clientIp = xff === undefined ? peer : resolveClientIp(peer, Array.isArray(xff) ? xff.join(',') : xff, this.#trustProxy)
     c.set('startTime', startTime)
     c.set('normalizedPath', path)
     c.set('peerIp', peer)

@@ -1,5 +1,5 @@
 // Forwarding one client request to a route's upstream pool: target choice, breaker, retries, streaming.
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
@@ -27,6 +27,29 @@ export interface ForwarderOptions {
 type AttemptOutcome =
   | { kind: 'response'; data: Dispatcher.ResponseData }
   | { kind: 'timeout' | 'connect' | 'client-gone' | 'too-large'; error: unknown }
+
+type NodeBindings = { incoming?: IncomingMessage; outgoing?: ServerResponse }
+
+/**
+ * Aborts when the client goes away. On a socket, from the ServerResponse: touching `c.req.raw.signal` would make
+ * @hono/node-server build a full Request whose body stream starts consuming the upload we want to forward.
+ */
+const clientSignal = (c: Context, env: NodeBindings | undefined): AbortSignal => {
+  const outgoing = env?.outgoing
+  if (!outgoing) return c.req.raw.signal
+  const controller = new AbortController()
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort()
+  })
+  return controller.signal
+}
+
+/** A request header, read from Node's parsed headers when there is a socket (no Headers object built). */
+const header = (c: Context, incoming: IncomingMessage | undefined, name: string): string | undefined => {
+  if (!incoming) return c.req.header(name)
+  const value = incoming.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
 
 const TIMEOUT = Symbol('upstream timeout')
 const CLIENT_GONE = Symbol('client gone')
@@ -69,8 +92,9 @@ export class Forwarder {
     const route = c.get('route')
     const { options } = route
     const method = c.req.method
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
-    const signal = c.req.raw.signal
+    const env = c.env as NodeBindings | undefined
+    const incoming = env?.incoming
+    const signal = clientSignal(c, env)
 
     const body = await this.#prepareBody(c, route, incoming)
     if (body instanceof Response) return body
@@ -205,8 +229,8 @@ export class Forwarder {
     route: Route,
     incoming: IncomingMessage | undefined,
   ): Promise<{ data: Buffer | Readable | null; replayable: boolean } | Response> {
-    const lengthHeader = c.req.header('content-length')
-    const chunked = c.req.header('transfer-encoding') !== undefined
+    const lengthHeader = header(c, incoming, 'content-length')
+    const chunked = header(c, incoming, 'transfer-encoding') !== undefined
     if (lengthHeader === undefined && !chunked) return { data: null, replayable: true }
     const max = route.options.maxBodyBytes
     let length = -1
@@ -234,15 +258,15 @@ export class Forwarder {
     const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
     const peer = c.get('peerIp') ?? c.get('clientIp')
     const trusted = peerTrusted(peer, this.#options.trustProxy)
-    const clientHost = c.req.header('host') ?? ''
-    const priorFor = trusted ? c.req.header('x-forwarded-for') : undefined
+    const clientHost = header(c, incoming, 'host') ?? ''
+    const priorFor = trusted ? header(c, incoming, 'x-forwarded-for') : undefined
     const target = route.pool.targets[0]!
     return upstreamRequestHeaders(raw, {
       host: route.options.preserveHost ? clientHost : target.url.host,
       clientIp: c.get('clientIp'),
       forwardedFor: priorFor ? `${priorFor}, ${peer}` : peer,
-      proto: (trusted && c.req.header('x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),
-      forwardedHost: (trusted && c.req.header('x-forwarded-host')) || clientHost,
+      proto: (trusted && header(c, incoming, 'x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),
+      forwardedHost: (trusted && header(c, incoming, 'x-forwarded-host')) || clientHost,
       via: this.#options.via,
       drop: c.get('dropRequestHeaders'),
     })

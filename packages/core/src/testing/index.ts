@@ -1,3 +1,5 @@
 // Test helpers shipped as @tollgate/core/testing: a mock upstream and a throwaway redis-server.
 export * from './mock-upstream.js'
 export * from './redis-server.js'
+export * from './http-client.js'
+export * from './gateway-harness.js'
