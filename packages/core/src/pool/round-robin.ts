@@ -1,6 +1,11 @@
-// Smooth weighted round-robin (nginx's algorithm): weights 3:1 give a b a a, never a burst to the heavy target.
+// Smooth weighted round-robin (nginx's algorithm): weights 3:1 give a a b a, never a burst to the heavy target.
 import type { Balancer, UpstreamTarget } from './types.js'
 
+/**
+ * Each pick adds every eligible target's weight to its running score, takes the highest score and subtracts
+ * the eligible total from it. Over any window of Σweight picks each target gets exactly its weight; an
+ * ineligible target keeps its score frozen, so it rejoins where it left off.
+ */
 export class RoundRobinBalancer implements Balancer {
   #current: number[] = []
 

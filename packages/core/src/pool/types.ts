@@ -10,13 +10,20 @@ export interface TargetSpec {
 }
 
 export interface HealthCheckOptions {
-  /** Path probed with GET on each target. */
+  /** Path probed with GET on each target's origin (not under its base path), e.g. `/health`. */
   path: string
+  /** Time between the starts of successive probes of a target, ±10% jitter (a slow probe delays the next). Default 5 000. */
   intervalMs?: number
+  /** A probe slower than this fails. Default 1 000. */
   timeoutMs?: number
+  /** Consecutive successful probes that bring an unhealthy target back. Default 2. */
   healthyThreshold?: number
+  /** Consecutive failed probes that take a healthy target out. Default 3. */
   unhealthyThreshold?: number
 }
+
+/** Health-check options with every default filled in. */
+export type ResolvedHealthCheckOptions = Required<HealthCheckOptions>
 
 export interface PoolSpec {
   targets: Array<string | TargetSpec>
@@ -54,4 +61,18 @@ export interface Balancer {
   pick(targets: readonly UpstreamTarget[], eligible: (target: UpstreamTarget) => boolean, hashKey: string | undefined): UpstreamTarget | undefined
   /** Called when the target set changes (targets added or removed). */
   reset?(targets: readonly UpstreamTarget[]): void
+}
+
+/** One target as /_health, /_metrics and the admin API show it (plain JSON: null where nothing is known yet). */
+export interface TargetSnapshot {
+  index: number
+  url: string
+  weight: number
+  healthy: boolean
+  draining: boolean
+  inFlight: number
+  requests: number
+  failures: number
+  lastCheckAt: number | null
+  lastCheckError: string | null
 }
