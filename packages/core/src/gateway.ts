@@ -14,6 +14,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics.js'
 import { renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { UpstreamPool } from './pool/upstream-pool.js'
+import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status.js'
 import type { UpstreamSpec } from './pool/types.js'
 import { normalizeIp, resolveClientIp, type TrustProxy } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
@@ -22,6 +23,16 @@ import { ConfigError, resolveRouteOptions } from './routing/resolve-options.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
+import { adminApi } from './admin/admin-api.js'
+import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
+import { authStage, identifyCaller } from './keys/auth-stage.js'
+
+declare module './options.js' {
+  interface GatewayOptions {
+    /** The API-key manager, or options for the one the gateway creates (store, serverSecret, cacheTtlMs…). */
+    apiKeys?: APIKeyManager | APIKeyManagerOptions
+  }
+}
 
 export interface StartOptions {
   /** Port to listen on; 0 picks a free one. Default 8080. */
@@ -81,6 +92,8 @@ export class APIGateway {
   readonly logger: Logger
   readonly clock: Clock
   readonly options: Readonly<GatewayOptions>
+  /** Issues, validates, lists, revokes and rotates API keys. */
+  readonly apiKeyManager: APIKeyManager
 
   readonly #routes = new RouteTable()
   readonly #middleware: MiddlewareHandler[] = []
@@ -92,6 +105,7 @@ export class APIGateway {
   readonly #trustProxy: TrustProxy
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
+  readonly #clientTiers = new Map<string, string>()
   #server: Server | undefined
   #activeRequests = 0
   #started = false
@@ -110,6 +124,8 @@ export class APIGateway {
       for (const [origin, breaker] of this.breakers.entries()) out[origin] = { state: breaker.state, failures: breaker.failures }
       return out
     })
+    this.metrics.section('pools', () => Object.fromEntries(this.routeStatuses().map((r) => [r.id, r])))
+    this.metrics.prometheus(() => poolFamilies(this.routeStatuses()))
     this.#dispatcher = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 10_000 } })
     this.#forwarder = new Forwarder({
       dispatcher: this.#dispatcher,
@@ -117,7 +133,33 @@ export class APIGateway {
       trustProxy: this.#trustProxy,
       via: options.via ?? '1.1 tollgate',
     })
+    this.apiKeyManager =
+      options.apiKeys instanceof APIKeyManager
+        ? options.apiKeys
+        : new APIKeyManager({ clock: this.clock, logger: this.logger, ...this.#keyHooks(), ...options.apiKeys })
+    const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
+    this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
+    this.addLifecycle({ stop: () => this.apiKeyManager.close() })
     this.app = this.#createApp()
+  }
+
+  /** Hooks capabilities fill in: rate-limit validation and tiers (rate limiting), cache purge (cache). */
+  #keyHooks(): Pick<APIKeyManagerOptions, 'validateRateLimit' | 'isTier'> {
+    return { validateRateLimit: (value) => this.validateRateLimit(value), isTier: (name) => this.isTier(name) }
+  }
+
+  /** Checks a rate limit config; returns an error message naming the field, or undefined. */
+  validateRateLimit(value: unknown): string | undefined {
+    return typeof value === 'object' && value !== null ? undefined : 'rateLimit must be an object'
+  }
+
+  isTier(name: string): boolean {
+    return typeof name === 'string' && name.length > 0
+  }
+
+  /** Purges cached responses under `prefix` (or all); resolves to how many were removed. */
+  async purgeCache(_prefix?: string): Promise<number> {
+    return 0
   }
 
   /** Handles a Fetch API request without a socket (tests, serverless, mounting). */
@@ -166,6 +208,33 @@ export class APIGateway {
     const route = this.#routes.remove(prefixOrId.startsWith('/') ? normalizePrefix(prefixOrId) : prefixOrId)
     if (route) void this.#onRouteStop(route)
     return route !== undefined
+  }
+
+  /** Puts a client id or API key id on a rate-limit tier at runtime. */
+  setClientTier(id: string, tier: string): void {
+    this.#clientTiers.set(id, tier)
+  }
+
+  /** The tier a client id or key id was put on with setClientTier, if any. */
+  clientTier(id: string): string | undefined {
+    return this.#clientTiers.get(id)
+  }
+
+  /** Each route with its targets' health, breaker state and load. */
+  routeStatuses(): RouteStatus[] {
+    return this.#routes.routes.map((route) => routeStatus(route, this.breakers))
+  }
+
+  /**
+   * Drains a target of a route (in-flight requests finish, no new ones start), or undrains it with `drain: false`.
+   * Returns false when the route or target index does not exist.
+   */
+  drainTarget(routeId: string, index: number, drain = true): boolean {
+    const route = this.#routes.routes.find((r) => r.id === routeId)
+    if (!route) return false
+    const done = drain ? route.pool.drain(index) : route.pool.undrain(index)
+    if (done) this.logger.info(`route ${routeId}: target ${index} ${drain ? 'drained' : 'back in rotation'}`)
+    return done
   }
 
   /** Adds a Hono middleware that runs after route resolution, before the gateway's own stages, in order added. */
@@ -273,11 +342,12 @@ export class APIGateway {
 
   /** The JSON served at /_health. */
   health(): Record<string, unknown> {
+    const routes = this.routeStatuses()
     const out: Record<string, unknown> = {
-      status: 'ok',
+      status: routes.some((r) => r.healthyTargets === 0) ? 'degraded' : 'ok',
       uptime_seconds: Math.round((this.clock.now() - this.metrics.startedAt) / 1000),
-      routes: this.#routes.routes.length,
       circuit_breakers: this.breakers.snapshot(),
+      routes,
     }
     for (const [name, report] of this.#health) out[name] = report()
     return out
@@ -290,6 +360,27 @@ export class APIGateway {
     app.get('/_metrics/prometheus', (c) =>
       c.text(renderPrometheus(this.metrics), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
     )
+    const adminToken = this.options.adminToken
+    if (adminToken) {
+      app.route(
+        '/_admin',
+        adminApi({
+          adminToken,
+          apiKeys: this.apiKeyManager,
+          clock: this.clock,
+          validateRateLimit: (value) => this.validateRateLimit(value),
+          isTier: (name) => this.isTier(name),
+          setClientTier: (id, tier) => this.setClientTier(id, tier),
+          listRoutes: () => this.routeStatuses(),
+          circuitBreakers: () => this.breakers.snapshot(),
+          purgeCache: (prefix) => this.purgeCache(prefix),
+          drainTarget: (routeId, index, drain) => this.drainTarget(routeId, index, drain),
+        }),
+      )
+    }
+    // Reserved: without an admin token the admin API does not exist.
+    app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
+    app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('*', this.#handle)
     app.onError((error, c) => {
       if (error instanceof GatewayError) return error.getResponse()
@@ -374,13 +465,18 @@ export class APIGateway {
   }
 
   async #onRouteStart(route: Route): Promise<void> {
-    const pool = route.pool as UpstreamPool & { startHealthChecks?: (clock?: Clock) => void }
-    pool.startHealthChecks?.(this.clock)
+    route.pool.startHealthChecks({
+      clock: this.clock,
+      onChange: (target, healthy) => {
+        // Passing active checks again is better evidence than a breaker still waiting out its recovery timeout.
+        if (healthy) this.breakers.get(target.origin, route.options.circuitBreaker).reset()
+        this.logger.warn(`route ${route.id}: target ${target.url.origin}${target.basePath} is ${healthy ? 'healthy again' : 'unhealthy'}${healthy ? '' : ` (${target.lastCheckError ?? 'failed checks'})`}`)
+      },
+    })
   }
 
   async #onRouteStop(route: Route): Promise<void> {
-    const pool = route.pool as UpstreamPool & { stopHealthChecks?: () => void }
-    pool.stopHealthChecks?.()
+    await route.pool.stopHealthChecks()
   }
 }
 

@@ -67,6 +67,13 @@ describe('CircuitBreaker', () => {
   })
 })
 
+it('closes at once on reset()', () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 1 }, manualClock().clock)
+  breaker.onFailure()
+  breaker.reset()
+  expect([breaker.state, breaker.failures, breaker.tryAcquire()]).toEqual(['CLOSED', 0, true])
+})
+
 describe('CircuitBreakerRegistry', () => {
   it('keeps one breaker per origin and reports snapshots', () => {
     const registry = new CircuitBreakerRegistry(manualClock().clock)

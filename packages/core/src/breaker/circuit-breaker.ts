@@ -96,6 +96,12 @@ export class CircuitBreaker {
     if (this.#state === 'HALF_OPEN') this.#releaseProbe()
   }
 
+  /** Closes the circuit now, e.g. when an active health check has seen the upstream recover. */
+  reset(): void {
+    this.#transition('CLOSED')
+    this.#failures = 0
+  }
+
   /** Ms until probes are let through (0 unless OPEN). */
   retryAfterMs(): number {
     if (this.state !== 'OPEN') return 0

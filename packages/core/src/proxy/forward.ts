@@ -101,6 +101,8 @@ export class Forwarder {
 
     const headers = this.#headers(c, route, incoming)
     const path = this.#upstreamPath(c, route)
+    const pool = route.pool
+    const hashKey = pool.strategy !== 'hash' ? undefined : pool.hashOn ? header(c, incoming, pool.hashOn) : c.get('clientIp')
     const retry = options.retry
     const maxAttempts = methodRetryable(method, retry) && body.replayable ? retry.attempts : 1
     const started = performance.now()
@@ -109,13 +111,14 @@ export class Forwarder {
     let failed: UpstreamTarget | undefined
     let lastFailure: AttemptOutcome | undefined
     for (let attempt = 1; ; attempt++) {
-      const target = this.#pick(route, failed)
+      const target = this.#pick(route, failed, hashKey)
       if (target === undefined) return this.#unavailable(c, route, lastFailure)
       const breaker = this.#options.breakers.get(target.origin, options.circuitBreaker)
       if (!breaker.tryAcquire()) return this.#circuitOpen(c, breaker)
 
       const remaining = budgetMs - (performance.now() - started)
       const timeoutMs = Math.max(1, Math.min(options.timeoutMs, remaining))
+      if (!options.preserveHost) headers.host = target.url.host
       c.set('upstreamTarget', target)
       c.set('upstreamAttempts', attempt)
       target.inFlight++
@@ -155,7 +158,7 @@ export class Forwarder {
     }
   }
 
-  #pick(route: Route, failed: UpstreamTarget | undefined): UpstreamTarget | undefined {
+  #pick(route: Route, failed: UpstreamTarget | undefined, hashKey: string | undefined): UpstreamTarget | undefined {
     const breakers = this.#options.breakers
     const breakerOptions = route.options.circuitBreaker
     const eligible = (t: UpstreamTarget) =>
@@ -163,10 +166,10 @@ export class Forwarder {
     const pool = route.pool
     if (failed && pool.targets.length > 1) {
       // A retry goes to another target when one is eligible; otherwise back to the one that failed.
-      const other = pool.pick((t) => t !== failed && eligible(t), undefined)
+      const other = pool.pick((t) => t !== failed && eligible(t), hashKey)
       if (other) return other
     }
-    return pool.pick(eligible, undefined)
+    return pool.pick(eligible, hashKey)
   }
 
   async #attempt(
@@ -231,7 +234,9 @@ export class Forwarder {
   ): Promise<{ data: Buffer | Readable | null; replayable: boolean } | Response> {
     const lengthHeader = header(c, incoming, 'content-length')
     const chunked = header(c, incoming, 'transfer-encoding') !== undefined
-    if (lengthHeader === undefined && !chunked) return { data: null, replayable: true }
+    // A Fetch API Request (no socket) may carry a body stream without any length header.
+    const unframed = lengthHeader === undefined && !chunked
+    if (unframed && (incoming || c.req.raw.body === null)) return { data: null, replayable: true }
     const max = route.options.maxBodyBytes
     let length = -1
     if (lengthHeader !== undefined) {
@@ -260,9 +265,8 @@ export class Forwarder {
     const trusted = peerTrusted(peer, this.#options.trustProxy)
     const clientHost = header(c, incoming, 'host') ?? ''
     const priorFor = trusted ? header(c, incoming, 'x-forwarded-for') : undefined
-    const target = route.pool.targets[0]!
     return upstreamRequestHeaders(raw, {
-      host: route.options.preserveHost ? clientHost : target.url.host,
+      host: clientHost, // replaced by the chosen target's host unless the route preserves it
       clientIp: c.get('clientIp'),
       forwardedFor: priorFor ? `${priorFor}, ${peer}` : peer,
       proto: (trusted && header(c, incoming, 'x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),

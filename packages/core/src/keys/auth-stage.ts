@@ -1,0 +1,111 @@
+// The auth stage: on requireAuth routes, a valid API key is required; elsewhere a valid key still identifies the caller.
+import type { Context, MiddlewareHandler } from 'hono'
+import '../context.js'
+import type { APIKeyIdentity } from '../context.js'
+import { jsonError } from '../errors.js'
+import type { Route } from '../routing/route.js'
+import type { APIKeyManager } from './api-key-manager.js'
+import type { APIKeyInfo } from './types.js'
+
+declare module '../routing/route.js' {
+  interface RouteOptions {
+    /** Require a valid API key (X-API-Key or Authorization: Bearer); missing or invalid → 401. Default false. */
+    requireAuth?: boolean
+  }
+}
+
+export interface AuthStageDeps {
+  manager: APIKeyManager
+}
+
+const INVALID_CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="tollgate", error="invalid_token"' }
+const MISSING_CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="tollgate"' }
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+
+interface PresentedKey {
+  key: string
+  /** The request headers that carried it, to strip before forwarding. */
+  headers: string[]
+}
+
+/** The key from X-API-Key, else from `Authorization: Bearer` (then both headers are to be stripped). */
+const presentedKey = (c: Context): PresentedKey | undefined => {
+  const header = c.req.header('x-api-key')
+  if (header !== undefined && header.trim() !== '') return { key: header.trim(), headers: ['x-api-key'] }
+  const match = BEARER.exec(c.req.header('authorization') ?? '')
+  if (match) return { key: match[1]!, headers: ['x-api-key', 'authorization'] }
+  return undefined
+}
+
+const dropHeaders = (c: Context, names: string[]): void => {
+  const current = c.get('dropRequestHeaders')
+  if (current) current.push(...names)
+  else c.set('dropRequestHeaders', [...names])
+}
+
+const identify = (c: Context, info: APIKeyInfo): void => {
+  const identity: APIKeyIdentity = { id: info.id, name: info.name }
+  if (info.rateLimit !== undefined) identity.rateLimit = info.rateLimit
+  if (info.tier !== undefined) identity.tier = info.tier
+  c.set('apiKey', identity)
+  c.set('clientId', info.id)
+}
+
+/**
+ * The auth stage for a route with `requireAuth: true` (undefined for other routes, so they pay nothing).
+ * Missing key → 401 `missing_api_key`; malformed, unknown, revoked or expired → 401 `invalid_api_key`
+ * with a `WWW-Authenticate` challenge; a store failure → 503 `store_unavailable`. On success sets
+ * `apiKey` (id, name, limit, tier: never the key) and `clientId`, and marks the key header to be
+ * stripped before forwarding.
+ *
+ * @example
+ * ```ts
+ * const stage = authStage(route, { manager: gateway.apiKeyManager })
+ * if (stage) handlers.push(stage)
+ * ```
+ */
+export const authStage = (route: Route, deps: AuthStageDeps): MiddlewareHandler | undefined => {
+  if (route.raw.requireAuth !== true) return undefined
+  const { manager } = deps
+  return async function authStage(c, next) {
+    const presented = presentedKey(c)
+    if (!presented) return jsonError(c, 401, 'missing_api_key', 'An API key is required: send X-API-Key or Authorization: Bearer', MISSING_CHALLENGE)
+    let info: APIKeyInfo | null
+    try {
+      info = await manager.validateApiKey(presented.key)
+    } catch {
+      return jsonError(c, 503, 'store_unavailable', 'API keys cannot be checked right now')
+    }
+    if (!info) return jsonError(c, 401, 'invalid_api_key', 'The API key is not valid', INVALID_CHALLENGE)
+    identify(c, info)
+    dropHeaders(c, presented.headers)
+    await next()
+  }
+}
+
+/**
+ * For routes without `requireAuth`: when the request carries a valid key, sets `apiKey` and `clientId`
+ * (so limits follow the key) but never rejects. Any header holding a well-formed gateway key is stripped
+ * before forwarding, valid or not; other Authorization values pass through untouched.
+ *
+ * @example
+ * ```ts
+ * app.use('*', identifyCaller({ manager }))
+ * ```
+ */
+export const identifyCaller = (deps: AuthStageDeps): MiddlewareHandler => {
+  const { manager } = deps
+  return async function identifyCaller(c, next) {
+    const presented = presentedKey(c)
+    if (presented && manager.format.parse(presented.key)) {
+      dropHeaders(c, presented.headers)
+      try {
+        const info = await manager.validateApiKey(presented.key)
+        if (info) identify(c, info)
+      } catch {
+        // A store fault must not fail a request that needs no key: the caller stays anonymous.
+      }
+    }
+    await next()
+  }
+}

@@ -1,0 +1,141 @@
+// Key store in Redis, shared by gateway instances: one hash per key plus a set of ids for listing.
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { APIKeyPatch, APIKeyRecord, APIKeyStore } from './types.js'
+
+/** The commands the store uses, so any ioredis-compatible client (or Cluster) fits. */
+export type KeyStoreRedisClient = Pick<Redis, 'evalsha' | 'eval' | 'hgetall' | 'smembers' | 'srem'>
+
+export interface RedisKeyStoreOptions {
+  client: KeyStoreRedisClient
+  /**
+   * Key prefix: records live at `${prefix}:key:${id}`, the id set at `${prefix}:keys`. Default "tollgate".
+   * On Redis Cluster use a hash tag such as "{tollgate}" so that a record and the set share one slot.
+   */
+  prefix?: string
+}
+
+interface Script {
+  source: string
+  sha: string
+}
+
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') })
+
+/** Replaces a record and indexes its id in one step. */
+export const PUT_SCRIPT = script(`-- KEYS[1] record hash, KEYS[2] id set
+-- ARGV[1] id, ARGV[2..] field, value pairs (values JSON-encoded)
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+`)
+
+/** Patches the named fields of an existing record; nil when there is none. */
+export const UPDATE_SCRIPT = script(`-- KEYS[1] record hash
+-- ARGV[1] n, ARGV[2..1+2n] field, value pairs to set, ARGV[2+2n..] fields to remove
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local n = tonumber(ARGV[1])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + 2 * n)) end
+if #ARGV > 1 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 2 + 2 * n)) end
+return redis.call('HGETALL', KEYS[1])
+`)
+
+/** Removes a record and its id from the set; returns 1 when the record existed. */
+export const DELETE_SCRIPT = script(`-- KEYS[1] record hash, KEYS[2] id set
+-- ARGV[1] id
+redis.call('SREM', KEYS[2], ARGV[1])
+return redis.call('DEL', KEYS[1])
+`)
+
+const decode = (fields: Record<string, string>): APIKeyRecord | undefined => {
+  if (fields.id === undefined) return undefined
+  const record: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(fields)) record[field] = JSON.parse(value)
+  return record as unknown as APIKeyRecord
+}
+
+const pairsToObject = (reply: unknown): Record<string, string> => {
+  const fields: Record<string, string> = {}
+  if (!Array.isArray(reply)) return fields
+  for (let i = 0; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1])
+  return fields
+}
+
+/**
+ * Stores key records in Redis hashes so every gateway instance sees the same keys. Writes are Lua
+ * scripts called by SHA (falling back to EVAL after a script flush), so each change is one atomic step.
+ *
+ * @example
+ * ```ts
+ * const store = new RedisKeyStore({ client: new Redis(process.env.REDIS_URL!), prefix: 'tollgate' })
+ * ```
+ */
+export class RedisKeyStore implements APIKeyStore {
+  readonly prefix: string
+  #client: KeyStoreRedisClient
+
+  constructor(options: RedisKeyStoreOptions) {
+    this.#client = options.client
+    this.prefix = options.prefix ?? 'tollgate'
+  }
+
+  #recordKey(id: string): string {
+    return `${this.prefix}:key:${id}`
+  }
+
+  get #setKey(): string {
+    return `${this.prefix}:keys`
+  }
+
+  async #run(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error
+      return this.#client.eval(script.source, keys.length, ...keys, ...args)
+    }
+  }
+
+  async get(id: string): Promise<APIKeyRecord | undefined> {
+    return decode(await this.#client.hgetall(this.#recordKey(id)))
+  }
+
+  async put(record: APIKeyRecord): Promise<void> {
+    const args: string[] = [record.id]
+    for (const [field, value] of Object.entries(record)) {
+      if (value !== undefined) args.push(field, JSON.stringify(value))
+    }
+    await this.#run(PUT_SCRIPT, [this.#recordKey(record.id), this.#setKey], args)
+  }
+
+  async update(id: string, patch: APIKeyPatch): Promise<APIKeyRecord | undefined> {
+    const set: string[] = []
+    const remove: string[] = []
+    for (const [field, value] of Object.entries(patch)) {
+      if (field === 'id') continue
+      if (value === undefined) remove.push(field)
+      else set.push(field, JSON.stringify(value))
+    }
+    const reply = await this.#run(UPDATE_SCRIPT, [this.#recordKey(id)], [set.length / 2, ...set, ...remove])
+    return reply === null ? undefined : decode(pairsToObject(reply))
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.#run(DELETE_SCRIPT, [this.#recordKey(id), this.#setKey], [id])) === 1
+  }
+
+  async list(): Promise<APIKeyRecord[]> {
+    const ids = await this.#client.smembers(this.#setKey)
+    // ioredis writes these back to back on one connection, so this is one pipelined burst.
+    const found = await Promise.all(ids.map((id) => this.get(id)))
+    const records: APIKeyRecord[] = []
+    const stale: string[] = []
+    found.forEach((record, i) => (record ? records.push(record) : stale.push(ids[i]!)))
+    if (stale.length > 0) await this.#client.srem(this.#setKey, ...stale)
+    return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+  }
+
+  /** The client belongs to the caller, who closes it. */
+  async close(): Promise<void> {}
+}
