@@ -1,5 +1,6 @@
 // Typed context variables shared by the pipeline stages: declared once, read with c.get(...).
 import type { ErrorCode } from './errors.js'
+import type { RouteMetrics } from './metrics/gateway-metrics.js'
 import type { UpstreamTarget } from './pool/types.js'
 import type { Route } from './routing/route.js'
 
@@ -18,6 +19,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The matched route (set before any custom middleware runs). */
     route: Route
+    /** The matched route's metrics handle, for stages that count (rate-limit rejections, cache hits). */
+    routeMetrics: RouteMetrics
     /** The request path after normalisation (dot segments, repeated slashes). */
     normalizedPath: string
     /** The socket peer's IP (or '127.0.0.1' for requests that came through fetch() without a socket). */

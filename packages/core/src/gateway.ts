@@ -10,8 +10,8 @@ import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
 import { GatewayError, errorResponse, jsonError } from './errors.js'
-import { GatewayMetrics } from './metrics/gateway-metrics.js'
-import { renderPrometheus } from './metrics/prometheus.js'
+import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { UpstreamPool } from './pool/upstream-pool.js'
 import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status.js'
@@ -68,6 +68,12 @@ export type StageFactory = (route: Route) => MiddlewareHandler | undefined
 export type StageName = 'auth' | 'rateLimit' | 'cache' | 'upstreamLimit'
 const STAGE_ORDER: readonly StageName[] = ['auth', 'rateLimit', 'cache', 'upstreamLimit']
 
+/** What the hot path needs per route, built once: its middleware chain and its metrics handle. */
+interface CompiledRoute {
+  pipeline: readonly MiddlewareHandler[]
+  metrics: RouteMetrics
+}
+
 const splitUrl = (url: string): { path: string } => {
   const start = url.indexOf('/', url.indexOf('//') + 2)
   if (start < 0) return { path: '/' }
@@ -98,7 +104,7 @@ export class APIGateway {
   readonly #routes = new RouteTable()
   readonly #middleware: MiddlewareHandler[] = []
   readonly #stages = new Map<StageName, StageFactory>()
-  #pipelines = new WeakMap<Route, readonly MiddlewareHandler[]>()
+  #pipelines = new WeakMap<Route, CompiledRoute>()
   readonly #events = new EventEmitter()
   readonly #dispatcher: Agent
   readonly #forwarder: Forwarder
@@ -195,10 +201,9 @@ export class APIGateway {
       raw: options,
     }
     // Build the stages first so a capability's config error rejects the route before it is visible.
-    const pipeline = this.#buildPipeline(route)
+    const compiled = this.#compile(route)
     this.#routes.add(route)
-    this.#pipelines.set(route, pipeline)
-    this.metrics.route(route.id)
+    this.#pipelines.set(route, compiled)
     if (this.#started) void this.#onRouteStart(route)
     return this
   }
@@ -206,7 +211,10 @@ export class APIGateway {
   /** Removes a route by prefix or id; returns whether one was removed. */
   removeRoute(prefixOrId: string): boolean {
     const route = this.#routes.remove(prefixOrId.startsWith('/') ? normalizePrefix(prefixOrId) : prefixOrId)
-    if (route) void this.#onRouteStop(route)
+    if (route) {
+      this.metrics.dropRoute(route.id)
+      void this.#onRouteStop(route)
+    }
     return route !== undefined
   }
 
@@ -357,9 +365,7 @@ export class APIGateway {
     const app = new Hono()
     app.get('/_health', (c) => c.json(this.health()))
     app.get('/_metrics', (c) => c.json(this.metrics.snapshot()))
-    app.get('/_metrics/prometheus', (c) =>
-      c.text(renderPrometheus(this.metrics), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-    )
+    app.get('/_metrics/prometheus', (c) => c.body(renderPrometheus(this.metrics), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
     const adminToken = this.options.adminToken
     if (adminToken) {
       app.route(
@@ -403,19 +409,21 @@ export class APIGateway {
     c.set('peerIp', peer)
     c.set('clientIp', clientIp)
     c.set('clientId', clientIp)
+    const compiled = route && this.#compiled(route)
     let response: Response
     try {
-      if (!route) {
+      if (!route || !compiled) {
         response = jsonError(c, 404, 'route_not_found', `No route matches ${path}`)
       } else {
         c.set('route', route)
-        response = await runPipeline(c, this.#pipelineFor(route), this.#forwarder.forward)
+        c.set('routeMetrics', compiled.metrics)
+        response = await runPipeline(c, compiled.pipeline, this.#forwarder.forward)
       }
     } catch (error) {
       response = error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)
     }
     const durationMs = performance.now() - startTime
-    this.metrics.recordRequest(route ? this.metrics.route(route.id) : undefined, response.status, durationMs)
+    this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
     if (this.#events.listenerCount('request') > 0) this.#emit(c, route, path, response.status, durationMs)
     return response
   }
@@ -445,13 +453,17 @@ export class APIGateway {
     }
   }
 
-  #pipelineFor(route: Route): readonly MiddlewareHandler[] {
-    let pipeline = this.#pipelines.get(route)
-    if (!pipeline) {
-      pipeline = this.#buildPipeline(route)
-      this.#pipelines.set(route, pipeline)
+  #compiled(route: Route): CompiledRoute {
+    let compiled = this.#pipelines.get(route)
+    if (!compiled) {
+      compiled = this.#compile(route)
+      this.#pipelines.set(route, compiled)
     }
-    return pipeline
+    return compiled
+  }
+
+  #compile(route: Route): CompiledRoute {
+    return { pipeline: this.#buildPipeline(route), metrics: this.metrics.route(route.id) }
   }
 
   #buildPipeline(route: Route): readonly MiddlewareHandler[] {

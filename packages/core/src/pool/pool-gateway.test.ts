@@ -155,6 +155,6 @@ describe('health checks and failover', () => {
     const metrics = (await rawRequest(url, '/_metrics')).json()
     expect(metrics.pools.orders.targets[0]).toMatchObject({ draining: true, requests: 1, inFlight: 0 })
     const prometheus = (await rawRequest(url, '/_metrics/prometheus')).body
-    expect(prometheus).toContain(`tollgate_target_healthy{route="orders",target="${slow.url}/"} 0`)
+    expect(prometheus).toContain(`tollgate_target_healthy{route="orders",target="${slow.url}"} 0`)
   })
 })
