@@ -33,6 +33,11 @@ declare module 'hono' {
     apiKey: APIKeyIdentity | undefined
     /** Caller identity for limits: the key id when present, else the client IP. */
     clientId: string
+    /**
+     * Headers to set on the upstream request (lower-case names; undefined removes one). Middleware uses this
+     * instead of editing c.req.raw.headers, which the forwarder does not read.
+     */
+    upstreamRequestHeaders: Record<string, string | undefined> | undefined
     /** Request headers not to forward upstream (lower-case), added by stages such as auth. */
     dropRequestHeaders: string[] | undefined
     /** Set when the gateway itself produced an error response (bad_gateway, circuit_open, …). */

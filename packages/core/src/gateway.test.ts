@@ -137,6 +137,20 @@ describe('middleware pipeline', () => {
     })
     expect((await rawRequest(url, '/api')).headers['x-request-id']).toBe('abc')
   })
+
+  it('lets middleware set and remove upstream request headers', async () => {
+    const up = await h.upstream()
+    const { url } = await h.gateway((g) => {
+      g.registerRoute('/api', up.url)
+      g.addMiddleware(async (c, next) => {
+        c.set('upstreamRequestHeaders', { 'X-Request-Id': 'req-1', 'x-remove-me': undefined })
+        await next()
+      })
+    })
+    await rawRequest(url, '/api', { headers: { 'x-remove-me': 'secret' } })
+    expect(up.received[0]!.headers['x-request-id']).toBe('req-1')
+    expect(up.received[0]!.headers['x-remove-me']).toBeUndefined()
+  })
 })
 
 describe('observability', () => {

@@ -26,11 +26,17 @@ import { runPipeline } from './pipeline/run-pipeline.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
+import { installCache } from './cache/install-cache.js'
+import { MemoryCacheStore } from './cache/memory-cache-store.js'
+import { purgeCache, purgeRouteCache } from './cache/purge.js'
+import type { CacheStore } from './cache/store.js'
 
 declare module './options.js' {
   interface GatewayOptions {
     /** The API-key manager, or options for the one the gateway creates (store, serverSecret, cacheTtlMs…). */
     apiKeys?: APIKeyManager | APIKeyManagerOptions
+    /** Response cache store; default memory (64 MiB), or Redis when redisUrl is set. */
+    cache?: { store?: CacheStore; maxSizeBytes?: number }
   }
 }
 
@@ -112,6 +118,7 @@ export class APIGateway {
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
   readonly #clientTiers = new Map<string, string>()
+  readonly #cacheStore: CacheStore
   #server: Server | undefined
   #activeRequests = 0
   #started = false
@@ -146,6 +153,8 @@ export class APIGateway {
     const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
     this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
     this.addLifecycle({ stop: () => this.apiKeyManager.close() })
+    this.#cacheStore = options.cache?.store ?? new MemoryCacheStore({ clock: this.clock, maxSizeBytes: options.cache?.maxSizeBytes })
+    installCache(this, this.#cacheStore)
     this.app = this.#createApp()
   }
 
@@ -164,8 +173,8 @@ export class APIGateway {
   }
 
   /** Purges cached responses under `prefix` (or all); resolves to how many were removed. */
-  async purgeCache(_prefix?: string): Promise<number> {
-    return 0
+  purgeCache(prefix?: string): Promise<number> {
+    return purgeCache(this.#cacheStore, prefix)
   }
 
   /** Handles a Fetch API request without a socket (tests, serverless, mounting). */
@@ -213,6 +222,7 @@ export class APIGateway {
     const route = this.#routes.remove(prefixOrId.startsWith('/') ? normalizePrefix(prefixOrId) : prefixOrId)
     if (route) {
       this.metrics.dropRoute(route.id)
+      void purgeRouteCache(this.#cacheStore, route).catch(() => {})
       void this.#onRouteStop(route)
     }
     return route !== undefined

@@ -1,13 +1,17 @@
 // Options of the APIGateway constructor. Capabilities add their fields by declaration merging, like RouteOptions.
-import type { ConsolaInstance } from 'consola'
 import type { Clock } from './clock.js'
 
 /** The slice of a logger the gateway uses (consola fits; so does console). */
-export type Logger = Pick<ConsolaInstance, 'info' | 'warn' | 'error' | 'debug'>
+export interface Logger {
+  info(...args: unknown[]): void
+  warn(...args: unknown[]): void
+  error(...args: unknown[]): void
+  debug(...args: unknown[]): void
+}
 
 export interface GatewayOptions {
   /** Logger for startup, warnings and (with logging()) request lines. Default: consola tagged "tollgate". */
-  logger?: Logger | ConsolaInstance
+  logger?: Logger
   /**
    * Trust X-Forwarded-For/-Proto/-Host from the peer: `true` (any peer), a number of trusted hops,
    * or a list of trusted proxy IPs. Default false: the socket peer is the client.

@@ -265,7 +265,7 @@ export class Forwarder {
     const trusted = peerTrusted(peer, this.#options.trustProxy)
     const clientHost = header(c, incoming, 'host') ?? ''
     const priorFor = trusted ? header(c, incoming, 'x-forwarded-for') : undefined
-    return upstreamRequestHeaders(raw, {
+    const headers = upstreamRequestHeaders(raw, {
       host: clientHost, // replaced by the chosen target's host unless the route preserves it
       clientIp: c.get('clientIp'),
       forwardedFor: priorFor ? `${priorFor}, ${peer}` : peer,
@@ -274,6 +274,15 @@ export class Forwarder {
       via: this.#options.via,
       drop: c.get('dropRequestHeaders'),
     })
+    const overrides = c.get('upstreamRequestHeaders')
+    if (overrides) {
+      for (const name in overrides) {
+        const value = overrides[name]
+        if (value === undefined) delete headers[name.toLowerCase()]
+        else headers[name.toLowerCase()] = value
+      }
+    }
+    return headers
   }
 
   #upstreamPath(c: Context, route: Route): string {

@@ -1,0 +1,71 @@
+// Runs `tsx src/main.ts` as a real process, as `pnpm start` does.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const appDir = resolve(import.meta.dirname, '..')
+const tsxCli = createRequire(import.meta.url).resolve('tsx/cli')
+
+interface Launched {
+  child: ChildProcess
+  /** stdout and stderr so far. */
+  output: () => string
+  exited: Promise<number | null>
+}
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
+const launch = (env: Record<string, string>): Launched => {
+  const child = spawn(process.execPath, [tsxCli, 'src/main.ts'], {
+    cwd: appDir,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let text = ''
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()))
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+  return { child, output: () => text, exited }
+}
+
+const waitFor = async (launched: Launched, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const match = pattern.exec(launched.output())
+    if (match) return match
+    if (launched.child.exitCode !== null) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`no ${pattern} in the output:\n${launched.output()}`)
+}
+
+describe('tsx src/main.ts', () => {
+  it('prints the banner, proxies to the demo upstream, and exits 0 on SIGTERM', async () => {
+    const gateway = launch({ PORT: '0', HOST: '127.0.0.1' })
+    const [, url] = await waitFor(gateway, /Tollgate listening on (http:\/\/127\.0\.0\.1:\d+)/)
+    await waitFor(gateway, /endpoints: /)
+    expect(gateway.output()).toMatch(/\/api → http:\/\/127\.0\.0\.1:\d+ \(demo\) \[GET, POST, HEAD\]/)
+
+    const response = await fetch(`${url}/api/hello`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ message: 'Hello from the Tollgate demo upstream' })
+
+    const started = Date.now()
+    gateway.child.kill('SIGTERM')
+    expect(await gateway.exited).toBe(0)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(gateway.output()).toContain('SIGTERM received')
+  })
+
+  it('exits 1 with a message naming the field when the config is invalid', async () => {
+    const gateway = launch({ PORT: 'eighty' })
+    expect(await gateway.exited).toBe(1)
+    expect(gateway.output()).toContain('invalid config: PORT must be an integer from 0 to 65535, got "eighty"')
+    expect(gateway.output()).not.toMatch(/\n\s+at /) // no stack trace for a config mistake
+  })
+})

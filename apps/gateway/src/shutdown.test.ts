@@ -1,0 +1,34 @@
+import { createConsola } from 'consola'
+import { describe, expect, it } from 'vitest'
+import { shutdownOnSignals } from './shutdown.js'
+
+const logger = createConsola({ reporters: [] })
+// A signal nobody else in the test process listens to; process.emit runs the handlers without a real signal.
+const SIGNAL = 'SIGUSR2'
+
+describe('shutdownOnSignals', () => {
+  it('stops then exits 0 on the first signal', async () => {
+    const exits: number[] = []
+    let stops = 0
+    const remove = shutdownOnSignals(async () => void stops++, { logger, exit: (code) => exits.push(code), signals: [SIGNAL] })
+    process.emit(SIGNAL, SIGNAL)
+    await new Promise((r) => setImmediate(r))
+    remove()
+    expect({ stops, exits }).toEqual({ stops: 1, exits: [0] })
+  })
+
+  it('exits 1 at once on a second signal while stop() still drains', () => {
+    const exits: number[] = []
+    let stops = 0
+    const hang = () => {
+      stops++
+      return new Promise<void>(() => {})
+    }
+    const remove = shutdownOnSignals(hang, { logger, exit: (code) => exits.push(code), signals: [SIGNAL] })
+    process.emit(SIGNAL, SIGNAL)
+    expect(exits).toEqual([])
+    process.emit(SIGNAL, SIGNAL)
+    remove()
+    expect({ stops, exits }).toEqual({ stops: 1, exits: [1] })
+  })
+})

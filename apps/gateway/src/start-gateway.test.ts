@@ -1,0 +1,116 @@
+import { createServer, type AddressInfo } from 'node:net'
+import { createConsola, type ConsolaInstance, type LogObject } from 'consola'
+import { afterEach, describe, expect, it } from 'vitest'
+import { formatBanner } from './banner.js'
+import { loadConfig, validateConfig } from './config.js'
+import { startGateway, type RunningGateway } from './start-gateway.js'
+
+/** A consola that prints nothing and keeps the warnings. */
+const quiet = (): ConsolaInstance & { warnings: string[] } => {
+  const warnings: string[] = []
+  const reporter = { log: (entry: LogObject) => void (entry.type === 'warn' && warnings.push(entry.args.join(' '))) }
+  return Object.assign(createConsola({ reporters: [reporter], throttle: 0 }), { warnings })
+}
+const local = { port: 0, host: '127.0.0.1' }
+
+let running: RunningGateway | undefined
+afterEach(async () => {
+  await running?.stop()
+  running = undefined
+})
+
+/** True when nothing listens on the port any more. */
+const portIsFree = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const probe = createServer()
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+  })
+
+describe('startGateway', () => {
+  it('boots the default config and proxies to the bundled demo upstream', async () => {
+    const { config, source } = await loadConfig({ env: { PORT: '0', HOST: '127.0.0.1' } })
+    running = await startGateway(config, { logger: quiet() })
+
+    const hello = await fetch(`${running.url}/api/hello`)
+    expect(hello.status).toBe(200)
+    expect(hello.headers.get('via')).toBe('1.1 tollgate')
+    expect(await hello.json()).toMatchObject({ message: 'Hello from the Tollgate demo upstream' })
+    const users = await fetch(`${running.url}/api/users`)
+    expect(await users.json()).toHaveLength(3)
+    const created = await fetch(`${running.url}/api/users`, { method: 'POST', body: JSON.stringify({ name: 'Edsger' }) })
+    expect(created.status).toBe(201)
+    const denied = await fetch(`${running.url}/api/users/1`, { method: 'DELETE' })
+    expect(denied.status).toBe(405)
+    await denied.body?.cancel()
+
+    const metrics = (await (await fetch(`${running.url}/_metrics`)).json()) as Record<string, number>
+    expect(metrics).toMatchObject({ requests_total: 4, requests_success: 3 })
+
+    const banner = formatBanner(running, config, source).join('\n')
+    expect(banner).toContain(`Tollgate listening on ${running.url}`)
+    expect(banner).toMatch(new RegExp(`/api → ${running.demoUpstream!.url} \\(demo\\) \\[GET, POST, HEAD\\] timeout 5000ms, retry ×2`))
+
+    const { demoUpstream } = running
+    await running.stop()
+    running = undefined
+    expect(await portIsFree(demoUpstream!.port)).toBe(true)
+  })
+
+  it('names the route field the core rejects and leaves nothing listening', async () => {
+    const config = validateConfig(
+      {
+        ...local,
+        demoUpstream: { port: 0 },
+        routes: [
+          { prefix: '/ok', upstream: 'demo' },
+          { prefix: '/slow', upstream: 'http://127.0.0.1:8001', timeoutMs: -1 },
+        ],
+      },
+      local,
+    )
+    await expect(startGateway(config, { logger: quiet() })).rejects.toThrow('routes[1].timeoutMs must be a number from 1 to 3600000, got -1')
+    const pool = validateConfig({ routes: [{ prefix: '/p', upstream: ['http://127.0.0.1:1', 'ftp://x'] }] }, local)
+    await expect(startGateway(pool, { logger: quiet() })).rejects.toThrow('routes[0].upstream.targets[1] must use http: or https:')
+    const retry = validateConfig({ routes: [{ prefix: '/r', upstream: 'http://127.0.0.1:1', retry: { attempts: 0 } }] }, local)
+    await expect(startGateway(retry, { logger: quiet() })).rejects.toThrow('routes[0].retry.attempts must be an integer from 1 to 10')
+  })
+
+  it('passes unknown fields through with a warning, and never shows a secret in the banner', async () => {
+    const logger = quiet()
+    const config = validateConfig(
+      { ...local, futureOption: true, routes: [{ prefix: '/api', upstream: 'demo', rateLimit: { requestsPerMinute: 10 }, shinyNew: 1 }] },
+      local,
+    )
+    running = await startGateway(config, { logger })
+    expect(logger.warnings).toEqual([
+      'config field futureOption is not known to this app; passed to the gateway as is',
+      'config field routes[0].shinyNew is not known to this app; passed to the gateway as is',
+    ])
+    expect(running.gateway.options).toMatchObject({ futureOption: true })
+
+    const secret = { adminToken: 'x'.repeat(20) + 'SECRET', redisUrl: 'redis://user:PASSWORD@cache:6379' }
+    const banner = formatBanner(running, { ...config, ...secret }, { file: '/etc/tollgate.json', env: ['TOLLGATE_ADMIN_TOKEN'] }).join('\n')
+    expect(banner).toContain('admin API: on')
+    expect(banner).toContain('redis redis://user:***@cache:6379')
+    expect(banner).toContain('rate 10/min')
+    expect(banner).not.toMatch(/SECRET|PASSWORD/)
+  })
+
+  it('rejects a taken port with a clear error and stops the demo upstream it started', async () => {
+    running = await startGateway(validateConfig({ ...local, routes: [] }, local), { logger: quiet() })
+    const demoPort = await freePort()
+    const clash = validateConfig({ port: running.port, host: '127.0.0.1', demoUpstream: { port: demoPort }, routes: [] }, local)
+    await expect(startGateway(clash, { logger: quiet() })).rejects.toThrow(`port ${running.port} is already in use`)
+    expect(await portIsFree(demoPort)).toBe(true)
+  })
+})

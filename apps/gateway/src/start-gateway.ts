@@ -1,0 +1,97 @@
+// Assembles a running gateway from a validated config: demo upstream → APIGateway → routes → start.
+import { APIGateway, ConfigError, type GatewayOptions, type Logger, type RouteOptions, type UpstreamSpec } from '@tollgate/core'
+import { consola } from 'consola'
+import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js'
+import { DEMO_UPSTREAM, KNOWN_FIELDS, unknownFields, type TollgateConfig } from './validate-config.js'
+
+export interface RunningGateway {
+  readonly gateway: APIGateway
+  /** Base URL reachable from this machine (loopback when bound to 0.0.0.0). */
+  readonly url: string
+  readonly port: number
+  readonly host: string
+  readonly demoUpstream: DemoUpstream | undefined
+  /** Stops the gateway (draining in-flight requests), then the demo upstream. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+export interface StartGatewayOptions {
+  /** Default: consola tagged "tollgate". */
+  logger?: Logger
+}
+
+/** The APIGateway constructor options for a config; fields the app does not know are passed through unchanged. */
+export const toGatewayOptions = (config: TollgateConfig, logger: Logger): GatewayOptions => {
+  const passthrough = Object.fromEntries(Object.entries(config).filter(([name]) => !KNOWN_FIELDS.has(name)))
+  const options: Record<string, unknown> = { ...passthrough, logger }
+  if (config.trustProxy !== undefined) options.trustProxy = config.trustProxy
+  if (config.adminToken !== undefined) options.adminToken = config.adminToken
+  if (config.redisUrl !== undefined) options.redisUrl = config.redisUrl
+  if (config.defaultRateLimit !== undefined) options.defaultRateLimit = config.defaultRateLimit
+  if (config.keys !== undefined) options.keysStore = { ...config.keys }
+  if (config.server !== undefined) options.server = config.server
+  if (config.shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = config.shutdownTimeoutMs
+  return options as GatewayOptions
+}
+
+/** Rewrites the core's `options.timeoutMs must …` into `routes[2].timeoutMs must …` so the message names the config field. */
+const routeError = (error: unknown, index: number, prefix: string): ConfigError => {
+  const field = `routes[${index}]`
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^registerRoute: /, '')
+  const named = /^options\./.test(message)
+    ? message.replace(/^options\./, `${field}.`)
+    : /^(upstream|prefix)\b/.test(message)
+      ? `${field}.${message}`
+      : `${field} (${prefix}): ${message}`
+  return new ConfigError(named, { cause: error })
+}
+
+const needsDemo = (config: TollgateConfig): boolean =>
+  config.demoUpstream !== undefined || config.routes.some((route) => route.upstream === DEMO_UPSTREAM)
+
+/**
+ * Starts everything a config describes and resolves once the gateway listens.
+ * @throws ConfigError naming the route field the core rejected, or an Error when a port is taken.
+ * @example
+ * const { config } = await loadConfig()
+ * const running = await startGateway(config)
+ * process.once('SIGTERM', () => running.stop())
+ */
+export const startGateway = async (config: TollgateConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> => {
+  const logger = options.logger ?? consola.withTag('tollgate')
+  for (const field of unknownFields(config)) logger.warn(`config field ${field} is not known to this app; passed to the gateway as is`)
+  let demo: DemoUpstream | undefined
+  let gateway: APIGateway | undefined
+  try {
+    if (needsDemo(config)) {
+      demo = await startDemoUpstream(config.demoUpstream).catch((error: Error) => {
+        throw new Error(`demoUpstream: cannot listen on 127.0.0.1:${config.demoUpstream?.port ?? 0}: ${error.message}`, { cause: error })
+      })
+    }
+    gateway = new APIGateway(toGatewayOptions(config, logger))
+    config.routes.forEach(({ prefix, upstream, ...routeOptions }, i) => {
+      const target = upstream === DEMO_UPSTREAM ? demo!.url : upstream
+      try {
+        gateway!.registerRoute(prefix, target as UpstreamSpec, routeOptions as RouteOptions)
+      } catch (error) {
+        throw routeError(error, i, prefix)
+      }
+    })
+    const { url, port, host } = await gateway.start({ port: config.port, host: config.host })
+    let stopping: Promise<void> | undefined
+    const started = gateway
+    const stop = () =>
+      (stopping ??= (async () => {
+        try {
+          await started.stop()
+        } finally {
+          await demo?.close()
+        }
+      })())
+    return { gateway, url, port, host, demoUpstream: demo, stop }
+  } catch (error) {
+    await gateway?.stop().catch(() => {})
+    await demo?.close()
+    throw error
+  }
+}

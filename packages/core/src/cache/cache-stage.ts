@@ -1,0 +1,293 @@
+// The response cache pipeline stage: serves fresh entries, coalesces misses, stores what may be stored.
+import type { Context, MiddlewareHandler } from 'hono'
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
+import { systemClock, type Clock } from '../clock.js'
+import type { Route } from '../routing/route.js'
+import { normalizePath } from '../routing/normalize-path.js'
+import { baseCacheKey, variantCacheKey } from './cache-key.js'
+import { bypassReason, responseStorability, storedHeaders } from './cacheability.js'
+import { resolveCacheOptions } from './options.js'
+import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
+
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE'
+
+export interface CacheStageDeps {
+  store: CacheStore
+  /** Clock for freshness (tests inject fake time). Default: Date.now(). */
+  clock?: Clock
+  /** Called when a stored response answers (HIT, and STALE on upstream failure): the `cache_hits` counter. */
+  onHit?(c: Context): void
+  /** Called when the upstream answers a cacheable request (MISS): the `cache_misses` counter. */
+  onMiss?(c: Context): void
+  /** Store faults; the request then goes on uncached (a cache outage must not fail requests). Default: ignored. */
+  onError?(error: unknown, c: Context): void
+  /** Longest a coalesced miss waits for the request ahead of it before going upstream itself, in ms. Default 30 000. */
+  maxWaitMs?: number
+}
+
+type CachedResponse = CacheRecord & { meta: CachedResponseMeta }
+
+/** What a coalesced miss's leader ended with, so that waiters know whether to look again or use a stale entry. */
+type FlightOutcome = 'stored' | 'not-stored' | 'upstream-failed' | 'timed-out'
+
+/** Waits for a flight, but never longer than `ms` (an upstream body that stalls must not hold every waiter). */
+const waitFor = (flight: Promise<FlightOutcome>, ms: number): Promise<FlightOutcome> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<FlightOutcome>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), ms)
+    timer.unref()
+  })
+  return Promise.race([flight, timeout]).finally(() => clearTimeout(timer))
+}
+
+const EMPTY = new Uint8Array(0)
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
+
+const responseFrom = (record: CachedResponse, status: CacheStatus, method: string, now: number): Response => {
+  const headers = new Headers(record.meta.headers)
+  headers.set('age', String(Math.max(0, Math.floor((now - record.meta.storedAt) / 1000))))
+  headers.set('x-cache', status)
+  const bodiless = method === 'HEAD' || NULL_BODY_STATUSES.has(record.meta.status)
+  return new Response(bodiless ? null : (record.body as Uint8Array<ArrayBuffer>), { status: record.meta.status, headers })
+}
+
+/** Replaces c.res without Hono merging the old response's headers back in (they would overwrite X-Cache and Age). */
+const replaceResponse = (c: Context, response: Response): void => {
+  c.res = undefined
+  c.res = response
+}
+
+/** A copy of `response` with mutable headers (fetch's are immutable) carrying `body`. */
+const withBody = (response: Response, body: ReadableStream<Uint8Array> | null): Response =>
+  new Response(body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) })
+
+const markResponse = (c: Context, status: CacheStatus): void => {
+  const response = withBody(c.res, c.res.body)
+  response.headers.set('x-cache', status)
+  replaceResponse(c, response)
+}
+
+/** Reads a tee branch into memory; undefined (and the branch cancelled) once it passes `maxBytes` or fails. */
+const readBounded = async (stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> => {
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > maxBytes) {
+        // Not awaited: a tee branch's cancel settles only when the other branch ends too.
+        reader.cancel().catch(() => {})
+        return undefined
+      }
+      chunks.push(value)
+    }
+  } catch {
+    return undefined // the upstream body failed; the client's branch sees the same error
+  }
+  if (chunks.length === 1) return chunks[0]
+  const body = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    body.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return body
+}
+
+/**
+ * The cache stage of one route, or undefined when the route has no `cacheTtl`. Answers GET and HEAD from the
+ * store (X-Cache: HIT, with Age), sends one upstream request for concurrent misses of one key, stores cacheable
+ * answers (X-Cache: MISS) and serves an expired entry within `staleIfError` when the upstream fails (STALE).
+ * Requests that must not use the cache get X-Cache: BYPASS. Other methods pass through untouched.
+ * @example
+ * const stage = cacheStage(route, { store, onHit: () => metrics.cacheHits++, onMiss: () => metrics.cacheMisses++ })
+ * if (stage) pipeline.push(stage)
+ */
+export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): MiddlewareHandler | undefined => {
+  const options = resolveCacheOptions(route.raw)
+  if (!options) return undefined
+  const { store } = deps
+  const clock = deps.clock ?? systemClock
+  const maxWaitMs = deps.maxWaitMs ?? 30_000
+  // Misses in flight, by the key their response will be stored at (or the URL's key while its Vary is unknown).
+  const inflight = new Map<string, Promise<FlightOutcome>>()
+
+  const safeGet = async (c: Context, key: string): Promise<CacheRecord | undefined> => {
+    try {
+      return await store.get(key)
+    } catch (error) {
+      deps.onError?.(error, c)
+      return undefined
+    }
+  }
+
+  /** Two-step lookup as HTTP caches do it: the URL's record is the response itself or its Vary spec. */
+  const lookup = async (c: Context, baseKey: string): Promise<{ entry: CachedResponse | undefined; flightKey: string }> => {
+    const first = await safeGet(c, baseKey)
+    if (!first) return { entry: undefined, flightKey: baseKey }
+    if (first.meta.kind === 'response') return { entry: first as CachedResponse, flightKey: baseKey }
+    const variantKey = variantCacheKey(baseKey, first.meta.headers, c.req.raw.headers)
+    const variant = await safeGet(c, variantKey)
+    return { entry: variant?.meta.kind === 'response' ? (variant as CachedResponse) : undefined, flightKey: variantKey }
+  }
+
+  const write = async (c: Context, baseKey: string, vary: string[], record: CachedResponse, ttlMs: number): Promise<void> => {
+    try {
+      if (vary.length === 0) return await store.set(baseKey, record, ttlMs)
+      await store.set(baseKey, { meta: { kind: 'vary', headers: vary }, body: EMPTY }, ttlMs)
+      await store.set(variantCacheKey(baseKey, vary, c.req.raw.headers), record, ttlMs)
+    } catch (error) {
+      deps.onError?.(error, c)
+      throw error
+    }
+  }
+
+  /**
+   * Stores the upstream's answer if it may be stored; c.res is replaced at once (the body is read through a tee,
+   * so the client streams meanwhile). Resolves once the record is written, with whether it was.
+   */
+  const storeResponse = (c: Context, baseKey: string, receivedAt: number): Promise<boolean> => {
+    const upstream = c.res
+    const verdict = responseStorability(upstream, options, receivedAt)
+    if (!verdict.store) {
+      markResponse(c, 'MISS')
+      return Promise.resolve(false)
+    }
+    const storeTtlMs = verdict.ttlMs + (verdict.mustRevalidate ? 0 : options.staleIfErrorMs)
+    const meta: CachedResponseMeta = {
+      kind: 'response',
+      status: upstream.status,
+      headers: storedHeaders(upstream.headers),
+      storedAt: receivedAt - verdict.ageMs,
+      freshUntil: receivedAt + verdict.ttlMs,
+      staleUntil: receivedAt + storeTtlMs,
+    }
+    const save = async (body: Uint8Array | undefined): Promise<boolean> => {
+      if (body === undefined) return false
+      if (!NULL_BODY_STATUSES.has(meta.status)) meta.headers.push(['content-length', String(body.byteLength)])
+      await write(c, baseKey, verdict.vary, { meta, body }, storeTtlMs)
+      return true
+    }
+    if (upstream.body === null) {
+      markResponse(c, 'MISS')
+      return save(EMPTY)
+    }
+    const [toClient, toCache] = upstream.body.tee()
+    const stored = readBounded(toCache, options.maxBodyBytes).then(save)
+    // The client's body ends only once the record is written, so its next request finds it (one store
+    // round trip added to misses); the bytes themselves stream through as they arrive.
+    const held = toClient.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({ flush: () => stored.then(() => {}, () => {}) }),
+    )
+    const response = withBody(upstream, held)
+    response.headers.set('x-cache', 'MISS')
+    replaceResponse(c, response)
+    return stored
+  }
+
+  return async function cache(c, next) {
+    const method = c.req.method
+    if (method !== 'GET' && method !== 'HEAD') return next()
+
+    const headers = c.req.raw.headers
+    const apiKey = c.get('apiKey')
+    if (bypassReason(headers, options, apiKey) !== undefined) {
+      await next()
+      markResponse(c, 'BYPASS')
+      return
+    }
+
+    const url = c.req.url
+    const queryAt = url.indexOf('?')
+    const baseKey = baseCacheKey({
+      path: c.get('normalizedPath') ?? normalizePath(c.req.path),
+      search: queryAt < 0 ? '' : url.slice(queryAt + 1),
+      headers,
+      varyOnEncoding: options.varyOnEncoding,
+      keyId: options.requireAuth && !options.shared ? apiKey?.id : undefined,
+    })
+
+    let found = await lookup(c, baseKey)
+    let waitedFor: FlightOutcome | undefined
+    if (!isFresh(found.entry, clock.now())) {
+      const flight = inflight.get(found.flightKey)
+      if (flight) {
+        // Wait once for the request already on its way upstream, then look again.
+        waitedFor = await waitFor(flight, maxWaitMs)
+        if (waitedFor !== 'timed-out') found = await lookup(c, baseKey)
+      }
+    }
+    const now = clock.now()
+    const entry = found.entry
+    if (entry !== undefined && isFresh(entry, now)) {
+      deps.onHit?.(c)
+      const status = entry.meta.status as StatusCode
+      const headerValues = headerRecord(entry, 'HIT', now)
+      // c.body keeps headers earlier stages set with c.header(); a Uint8Array body takes node-server's fast path.
+      if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) return c.body(null, status, headerValues)
+      return c.body(entry.body as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headerValues)
+    }
+    const stale = entry && now < entry.meta.staleUntil ? entry : undefined
+    if (stale && waitedFor === 'upstream-failed') {
+      deps.onHit?.(c)
+      return responseFrom(stale, 'STALE', method, now)
+    }
+
+    // Only a GET that has not waited leads: a HEAD's answer has no body to store, and a waiter whose leader's
+    // answer was not stored goes upstream by itself (it may be private, or vary in ways its key does not show).
+    let settle: ((outcome: FlightOutcome) => void) | undefined
+    if (method === 'GET' && waitedFor === undefined && !inflight.has(found.flightKey)) {
+      const flightKey = found.flightKey
+      const flight = new Promise<FlightOutcome>((resolve) => {
+        settle = (outcome) => {
+          if (inflight.get(flightKey) === flight) inflight.delete(flightKey)
+          resolve(outcome)
+        }
+      })
+      inflight.set(flightKey, flight)
+    }
+    let outcome: FlightOutcome = 'not-stored'
+    let pending: Promise<boolean> | undefined
+    try {
+      await next()
+      if (c.get('gatewayError') !== undefined || c.res.status >= 500) {
+        outcome = 'upstream-failed'
+        if (stale) {
+          deps.onHit?.(c)
+          // The failure's own body is not sent: release its upstream connection.
+          c.res.body?.cancel().catch(() => {})
+          replaceResponse(c, responseFrom(stale, 'STALE', method, clock.now()))
+          return
+        }
+      }
+      deps.onMiss?.(c)
+      if (method === 'GET' && outcome !== 'upstream-failed') {
+        pending = storeResponse(c, baseKey, clock.now())
+        // A bodiless answer has no end to hold back until the write is done: wait for it here instead.
+        if (c.res.body === null) await pending.catch(() => false)
+      } else markResponse(c, 'MISS')
+    } finally {
+      if (pending) {
+        const done = settle
+        pending.then(
+          (stored) => done?.(stored ? 'stored' : 'not-stored'),
+          () => done?.('not-stored'),
+        )
+      } else settle?.(outcome)
+    }
+  }
+}
+
+const isFresh = (entry: CachedResponse | undefined, now: number): boolean =>
+  entry !== undefined && now < entry.meta.freshUntil
+
+const headerRecord = (entry: CachedResponse, status: CacheStatus, now: number): Record<string, string> => {
+  const record: Record<string, string> = {}
+  for (const [name, value] of entry.meta.headers) record[name] = value
+  record['age'] = String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000)))
+  record['x-cache'] = status
+  return record
+}

@@ -1,0 +1,10 @@
+// The response cache: route options, keys, cacheability rules, stores and the pipeline stage.
+export * from './options.js'
+export * from './store.js'
+export * from './cache-key.js'
+export * from './cacheability.js'
+export { MemoryCacheStore, type MemoryCacheStoreOptions } from './memory-cache-store.js'
+export { RedisCacheStore, type RedisCacheClient, type RedisCacheStoreOptions } from './redis-cache-store.js'
+export { cacheStage, type CacheStageDeps, type CacheStatus } from './cache-stage.js'
+export { purgeCache, purgeRouteCache } from './purge.js'
+export { cacheSizeGauge, type CacheSizeGaugeOptions } from './size-gauge.js'
