@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { APIGateway } from '@tollgate/core'
-// Becomes `import { startMockUpstream } from '@tollgate/core/testing'` once that subpath export lands.
 import { startMockUpstream } from '@tollgate/core/testing'
 
 export interface BasicExampleResult {
