@@ -27,9 +27,15 @@ import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
 import { installCache } from './cache/install-cache.js'
-import { MemoryCacheStore } from './cache/memory-cache-store.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
 import type { CacheStore } from './cache/store.js'
+import { createGatewayStores, type GatewayStores } from './gateway-stores.js'
+import { installRateLimits, rateLimitError } from './limiter/install-rate-limits.js'
+import { parseTier } from './limiter/config.js'
+import './limiter/options.js'
+import { installUpstreamLimits } from './upstream/install-upstream-limits.js'
+import type { UpstreamGovernors } from './upstream/registry.js'
+import { requireToken } from './admin/admin-api.js'
 
 declare module './options.js' {
   interface GatewayOptions {
@@ -118,7 +124,8 @@ export class APIGateway {
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
   readonly #clientTiers = new Map<string, string>()
-  readonly #cacheStore: CacheStore
+  readonly #stores: GatewayStores
+  readonly #upstreams: UpstreamGovernors
   #server: Server | undefined
   #activeRequests = 0
   #started = false
@@ -146,35 +153,63 @@ export class APIGateway {
       trustProxy: this.#trustProxy,
       via: options.via ?? '1.1 tollgate',
     })
+    this.#stores = createGatewayStores(options, this.logger, this.clock)
+    const stores = this.#stores
     this.apiKeyManager =
       options.apiKeys instanceof APIKeyManager
         ? options.apiKeys
-        : new APIKeyManager({ clock: this.clock, logger: this.logger, ...this.#keyHooks(), ...options.apiKeys })
+        : new APIKeyManager({
+            clock: this.clock,
+            logger: this.logger,
+            store: stores.keys,
+            validateRateLimit: (value) => this.validateRateLimit(value),
+            isTier: (name) => this.isTier(name),
+            ...options.apiKeys,
+          })
     const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
     this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
-    this.addLifecycle({ stop: () => this.apiKeyManager.close() })
-    this.#cacheStore = options.cache?.store ?? new MemoryCacheStore({ clock: this.clock, maxSizeBytes: options.cache?.maxSizeBytes })
-    installCache(this, this.#cacheStore)
+    installRateLimits(this, stores.rateLimit)
+    installCache(this, stores.cache)
+    this.#upstreams = installUpstreamLimits(this, {
+      store: stores.rateLimit,
+      redis: stores.redis,
+      prefix: stores.prefix,
+      send: this.#forwarder.forwardOnce,
+    })
+    this.addHealthCheck('stores', () => stores.health())
+    this.addLifecycle({
+      start: () => stores.connect(this.logger),
+      stop: async () => {
+        await this.apiKeyManager.close()
+        await stores.close()
+      },
+    })
     this.app = this.#createApp()
   }
 
-  /** Hooks capabilities fill in: rate-limit validation and tiers (rate limiting), cache purge (cache). */
-  #keyHooks(): Pick<APIKeyManagerOptions, 'validateRateLimit' | 'isTier'> {
-    return { validateRateLimit: (value) => this.validateRateLimit(value), isTier: (name) => this.isTier(name) }
+  /** The shared Redis client when `redisUrl` is set (for custom stores and middleware). */
+  get redis(): GatewayStores['redis'] {
+    return this.#stores.redis
   }
 
   /** Checks a rate limit config; returns an error message naming the field, or undefined. */
   validateRateLimit(value: unknown): string | undefined {
-    return typeof value === 'object' && value !== null ? undefined : 'rateLimit must be an object'
+    return rateLimitError(value)
   }
 
+  /** Whether `name` is a rate-limit tier (free, basic, premium, enterprise). */
   isTier(name: string): boolean {
-    return typeof name === 'string' && name.length > 0
+    return parseTier(name) !== undefined
   }
 
   /** Purges cached responses under `prefix` (or all); resolves to how many were removed. */
   purgeCache(prefix?: string): Promise<number> {
-    return purgeCache(this.#cacheStore, prefix)
+    return purgeCache(this.#stores.cache, prefix)
+  }
+
+  /** Each upstream-limited upstream: rate, pause, throttles and its callers' shares (also at GET /_upstreams). */
+  upstreamStatus(): ReturnType<UpstreamGovernors['status']> {
+    return this.#upstreams.status()
   }
 
   /** Handles a Fetch API request without a socket (tests, serverless, mounting). */
@@ -222,15 +257,17 @@ export class APIGateway {
     const route = this.#routes.remove(prefixOrId.startsWith('/') ? normalizePrefix(prefixOrId) : prefixOrId)
     if (route) {
       this.metrics.dropRoute(route.id)
-      void purgeRouteCache(this.#cacheStore, route).catch(() => {})
+      void purgeRouteCache(this.#stores.cache, route).catch(() => {})
       void this.#onRouteStop(route)
     }
     return route !== undefined
   }
 
-  /** Puts a client id or API key id on a rate-limit tier at runtime. */
+  /** Puts a client id (an IP, or an API key id) on a rate-limit tier at runtime. */
   setClientTier(id: string, tier: string): void {
-    this.#clientTiers.set(id, tier)
+    const parsed = parseTier(tier)
+    if (!parsed) throw new ConfigError(`setClientTier: tier must be one of free, basic, premium, enterprise, got ${JSON.stringify(tier)}`)
+    this.#clientTiers.set(id, parsed)
   }
 
   /** The tier a client id or key id was put on with setClientTier, if any. */
@@ -394,6 +431,9 @@ export class APIGateway {
         }),
       )
     }
+    const upstreams = (c: Context) => c.json(this.upstreamStatus())
+    if (adminToken) app.get('/_upstreams', requireToken(adminToken), upstreams)
+    else app.get('/_upstreams', upstreams)
     // Reserved: without an admin token the admin API does not exist.
     app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))

@@ -32,7 +32,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
 
 /** Constant-time bearer check: both sides are hashed to 32 bytes first, so not even the length leaks. */
-const requireToken = (adminToken: string): MiddlewareHandler => {
+export const requireToken = (adminToken: string): MiddlewareHandler => {
   const expected = digest(adminToken)
   return async function adminAuth(c, next) {
     const token = BEARER.exec(c.req.header('authorization') ?? '')?.[1]

@@ -1,3 +1,3 @@
 // The admin API mounted at /_admin.
-export { adminApi, type AdminDeps } from './admin-api.js'
+export { adminApi, requireToken, type AdminDeps } from './admin-api.js'
 export { FieldError } from './validate.js'

@@ -24,8 +24,28 @@ export interface LimitDecision {
   resetAt: number
   /** Ms until a request of the same cost could pass; 0 when allowed. */
   retryAfterMs: number
-  /** Index in `rules` of the rule reported. */
+  /** Index in `rules` of the rule reported (for `consumeMany`: in all entries' rules, concatenated in order). */
   ruleIndex: number
+  /** Window of the rule reported, in ms (for the IETF `RateLimit-Policy` field). */
+  windowMs?: number
+  /**
+   * Set when the decision did not come from the configured store: `'fallback'` (a local memory store
+   * answered during an outage) or `'allow'` (the store failed and the `allow` policy let the request pass).
+   */
+  degraded?: 'fallback' | 'allow'
+}
+
+/** One key's share of a decision that spans several keys (a route limit and a caller limit, say). */
+export interface LimitEntry {
+  key: string
+  /**
+   * A namespace for the rules of this entry (e.g. `route:api-users`), so two entries with the same key
+   * (the same caller) keep separate state. In Redis the key stays the hash tag: `{key}` → one slot per caller.
+   */
+  scope?: string
+  rules: readonly LimitRule[]
+  /** Units this request takes from every rule of the entry. */
+  cost: number
 }
 
 /**
@@ -34,7 +54,12 @@ export interface LimitDecision {
  */
 export interface RateLimitStore {
   consume(key: string, rules: readonly LimitRule[], cost: number): Promise<LimitDecision>
-  /** Forget a key (all its rules). */
+  /**
+   * One atomic decision over several keys (one Redis round trip): every rule of every entry must admit its
+   * entry's cost, else nothing is consumed. Optional so that simple stores can skip it; every Tollgate store has it.
+   */
+  consumeMany?(entries: readonly LimitEntry[]): Promise<LimitDecision>
+  /** Forget a key (all its rules, in every scope). */
   reset(key: string): Promise<void>
   close(): Promise<void>
 }

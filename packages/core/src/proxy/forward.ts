@@ -12,6 +12,7 @@ import type { Route } from '../routing/route.js'
 import { readBody, BodyTooLargeError, limitBody } from './body.js'
 import { cleanResponseHeaders, flattenHeaders, upstreamRequestHeaders } from './headers.js'
 import { peerTrusted, type TrustProxy } from './client-ip.js'
+import { requestSignal } from './request-signal.js'
 
 /** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -29,20 +30,6 @@ type AttemptOutcome =
   | { kind: 'timeout' | 'connect' | 'client-gone' | 'too-large'; error: unknown }
 
 type NodeBindings = { incoming?: IncomingMessage; outgoing?: ServerResponse }
-
-/**
- * Aborts when the client goes away. On a socket, from the ServerResponse: touching `c.req.raw.signal` would make
- * @hono/node-server build a full Request whose body stream starts consuming the upload we want to forward.
- */
-const clientSignal = (c: Context, env: NodeBindings | undefined): AbortSignal => {
-  const outgoing = env?.outgoing
-  if (!outgoing) return c.req.raw.signal
-  const controller = new AbortController()
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort()
-  })
-  return controller.signal
-}
 
 /** A request header, read from Node's parsed headers when there is a socket (no Headers object built). */
 const header = (c: Context, incoming: IncomingMessage | undefined, name: string): string | undefined => {
@@ -87,14 +74,17 @@ export class Forwarder {
     this.#random = options.random ?? Math.random
   }
 
+  /** One upstream exchange, without the route's retries: for stages that run their own retry policy. */
+  forwardOnce = (c: Context): Promise<Response> => this.forward(c, 1)
+
   /** Sends the request in `c` to the route's upstream (with retries) and returns the client's Response. */
-  forward = async (c: Context): Promise<Response> => {
+  forward = async (c: Context, attemptLimit?: number): Promise<Response> => {
     const route = c.get('route')
     const { options } = route
     const method = c.req.method
     const env = c.env as NodeBindings | undefined
     const incoming = env?.incoming
-    const signal = clientSignal(c, env)
+    const signal = requestSignal(c)
 
     const body = await this.#prepareBody(c, route, incoming)
     if (body instanceof Response) return body
@@ -104,7 +94,7 @@ export class Forwarder {
     const pool = route.pool
     const hashKey = pool.strategy !== 'hash' ? undefined : pool.hashOn ? header(c, incoming, pool.hashOn) : c.get('clientIp')
     const retry = options.retry
-    const maxAttempts = methodRetryable(method, retry) && body.replayable ? retry.attempts : 1
+    const maxAttempts = methodRetryable(method, retry) && body.replayable ? Math.min(retry.attempts, attemptLimit ?? Infinity) : 1
     const started = performance.now()
     const budgetMs = options.totalTimeoutMs ?? options.timeoutMs * maxAttempts + retry.maxDelayMs * (maxAttempts - 1)
 

@@ -1,0 +1,70 @@
+// The gateway's stores: one shared Redis client when redisUrl is set, in-memory stores otherwise.
+import type { Redis } from 'ioredis'
+import type { Clock } from './clock.js'
+import type { RateLimitStore } from './limiter/types.js'
+import { MemoryCacheStore } from './cache/memory-cache-store.js'
+import { RedisCacheStore } from './cache/redis-cache-store.js'
+import type { CacheStore } from './cache/store.js'
+import type { APIKeyStore } from './keys/types.js'
+import { RedisKeyStore } from './keys/redis-key-store.js'
+import type { GatewayOptions, Logger } from './options.js'
+import { GuardedStore } from './store/guarded-store.js'
+import { MemoryStore } from './store/memory-store.js'
+import { createRedisClient, redisReady } from './store/redis-client.js'
+import { RedisStore } from './store/redis-store.js'
+
+export interface GatewayStores {
+  redis: Redis | undefined
+  /** Rate limits and upstream budgets; guarded (timeout + failure policy) when it is Redis. */
+  rateLimit: RateLimitStore
+  guard: GuardedStore | undefined
+  /** Undefined when the API-key options bring their own store (or memory is wanted). */
+  keys: APIKeyStore | undefined
+  cache: CacheStore
+  prefix: string
+  /** Waits (bounded) for Redis at start; the gateway starts anyway and falls back while it is down. */
+  connect(logger: Logger): Promise<void>
+  close(): Promise<void>
+  /** For /_health. */
+  health(): Record<string, unknown>
+}
+
+export const createGatewayStores = (options: GatewayOptions, logger: Logger, clock: Clock): GatewayStores => {
+  const prefix = options.keyPrefix ?? 'tollgate'
+  const redis = options.redisUrl ? createRedisClient(options.redisUrl, { logger }) : undefined
+  const guard = redis
+    ? new GuardedStore(new RedisStore({ client: redis, prefix }), {
+        timeoutMs: options.storeTimeoutMs ?? 20,
+        onStoreFailure: options.onStoreFailure ?? 'fallback',
+        logger,
+        clock,
+        name: 'redis',
+      })
+    : undefined
+  const rateLimit: RateLimitStore = guard ?? new MemoryStore({ clock })
+  const cache: CacheStore =
+    options.cache?.store ??
+    (redis ? new RedisCacheStore(redis, { prefix, clock }) : new MemoryCacheStore({ clock, maxSizeBytes: options.cache?.maxSizeBytes }))
+  return {
+    redis,
+    rateLimit,
+    guard,
+    keys: redis ? new RedisKeyStore({ client: redis, prefix }) : undefined,
+    cache,
+    prefix,
+    async connect(log) {
+      if (!redis) return
+      await redisReady(redis, 2_000).catch(() => log.warn('redis is not reachable yet: rate limits fall back to memory until it is'))
+    },
+    async close() {
+      await cache.close()
+      if (redis && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect())
+    },
+    health() {
+      return {
+        rate_limit: guard ? guard.stats() : { status: 'up', store: 'memory' },
+        redis: redis ? redis.status : 'not configured',
+      }
+    },
+  }
+}

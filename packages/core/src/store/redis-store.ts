@@ -1,0 +1,109 @@
+// A RateLimitStore on Redis: one Lua script per decision (one round trip), exact across gateway instances.
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { RateLimitAlgorithm, type LimitDecision, type LimitEntry, type LimitRule, type RateLimitStore } from '../limiter/types.js'
+import { CONSUME_SCRIPT } from './consume-script.js'
+import { StoreError } from './store-error.js'
+
+/** The slice of ioredis the store uses (a Cluster client fits too). */
+export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'>
+
+export interface RedisStoreOptions {
+  /** Shared client; see createRedisClient(). The store never closes it. */
+  client: RedisScriptClient
+  /** Key prefix: keys are `${prefix}:rl:{${key}}:${ruleIndex}` (or `…:{key}:${scope}:${ruleIndex}`). Default `tollgate`. */
+  prefix?: string
+}
+
+const ALGORITHM_CODE: Record<RateLimitAlgorithm, string> = {
+  [RateLimitAlgorithm.FIXED_WINDOW]: 'f',
+  [RateLimitAlgorithm.SLIDING_WINDOW]: 's',
+  [RateLimitAlgorithm.TOKEN_BUCKET]: 't',
+}
+
+/** SHA1 of the consume script, as SCRIPT LOAD returns it. */
+export const CONSUME_SCRIPT_SHA = createHash('sha1').update(CONSUME_SCRIPT).digest('hex')
+
+const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT')
+
+/**
+ * Redis-backed limits. Every decision is one EVALSHA of a script that reads the server's clock (`TIME`),
+ * decides over all rules of all keys, writes each state with its TTL, or writes nothing when rejected.
+ * The key's `{hash tag}` keeps every rule of a key (and, when the route and caller limits use the same key,
+ * every key of a decision) in one Redis Cluster slot. A flushed script cache is refilled transparently (EVAL on NOSCRIPT).
+ * @example
+ * const store = new RedisStore({ client: createRedisClient('redis://127.0.0.1:6379'), prefix: 'gw' })
+ */
+export class RedisStore implements RateLimitStore {
+  readonly prefix: string
+  readonly #client: RedisScriptClient
+
+  constructor(options: RedisStoreOptions) {
+    this.#client = options.client
+    this.prefix = options.prefix ?? 'tollgate'
+  }
+
+  /** The Redis key holding rule `ruleIndex` of `key` (in `scope`). */
+  keyFor(key: string, ruleIndex: number, scope?: string): string {
+    return scope === undefined ? `${this.prefix}:rl:{${key}}:${ruleIndex}` : `${this.prefix}:rl:{${key}}:${scope}:${ruleIndex}`
+  }
+
+  consume(key: string, rules: readonly LimitRule[], cost: number): Promise<LimitDecision> {
+    return this.consumeMany([{ key, rules, cost }])
+  }
+
+  async consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
+    const keys: string[] = []
+    const args: (string | number)[] = []
+    for (const entry of entries) {
+      for (let i = 0; i < entry.rules.length; i++) {
+        const rule = entry.rules[i]!
+        keys.push(this.keyFor(entry.key, i, entry.scope))
+        args.push(ALGORITHM_CODE[rule.algorithm], rule.limit, rule.windowMs, rule.burst ?? rule.limit, entry.cost)
+      }
+    }
+    if (keys.length === 0) return { allowed: true, limit: 0, remaining: 0, resetAt: Date.now(), retryAfterMs: 0, ruleIndex: -1 }
+    const reply = (await this.#run(keys, args)) as number[]
+    return {
+      allowed: reply[0] === 1,
+      ruleIndex: Number(reply[1]),
+      limit: Number(reply[2]),
+      remaining: Number(reply[3]),
+      resetAt: Number(reply[4]),
+      retryAfterMs: Number(reply[5]),
+      windowMs: Number(reply[6]),
+    }
+  }
+
+  /** Loads the script (SCRIPT LOAD) and returns its SHA; optional, the first decision loads it when needed. */
+  async load(): Promise<string> {
+    return (await this.#client.script('LOAD', CONSUME_SCRIPT)) as string
+  }
+
+  async #run(keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      try {
+        return await this.#client.evalsha(CONSUME_SCRIPT_SHA, keys.length, ...keys, ...args)
+      } catch (error) {
+        if (!isNoScript(error)) throw error
+        // Script cache flushed (restart, SCRIPT FLUSH): EVAL runs it and caches it again in one round trip.
+        return await this.#client.eval(CONSUME_SCRIPT, keys.length, ...keys, ...args)
+      }
+    } catch (error) {
+      throw new StoreError(`rate limit store: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    }
+  }
+
+  async reset(key: string): Promise<void> {
+    const pattern = `${this.prefix}:rl:{${key.replace(/[*?[\]\\]/g, '\\$&')}}:*`
+    let cursor = '0'
+    do {
+      const [next, found] = await this.#client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      cursor = next
+      if (found.length > 0) await this.#client.del(...found)
+    } while (cursor !== '0')
+  }
+
+  /** The client is shared: closing the store leaves it open. */
+  async close(): Promise<void> {}
+}

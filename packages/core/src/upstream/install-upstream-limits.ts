@@ -1,0 +1,69 @@
+// Plugs upstream-aware limits into a gateway: the terminal stage, /_upstreams figures in metrics, and shutdown.
+import type { Redis } from 'ioredis'
+import type { Context } from 'hono'
+import type { APIGateway } from '../gateway.js'
+import type { RateLimitStore } from '../limiter/types.js'
+import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
+import type { UpstreamPreset } from './presets.js'
+import { UpstreamGovernors } from './registry.js'
+import type { UpstreamStatus } from './types.js'
+import { upstreamLimitStage, weightByTier } from './upstream-limit-stage.js'
+
+declare module '../options.js' {
+  interface GatewayOptions {
+    /** Upstream presets after per-tenant overrides (see loadPresetOverrides). Default: the built-in presets. */
+    upstreamPresets?: Readonly<Record<string, UpstreamPreset>>
+    /** Fair-share weight of callers by API-key tier. Default free 1, basic 2, premium 4, enterprise 8. */
+    upstreamTierWeights?: Readonly<Record<string, number>>
+  }
+}
+
+const DEFAULT_TIER_WEIGHTS = { free: 1, basic: 2, premium: 4, enterprise: 8 }
+
+export const installUpstreamLimits = (
+  gateway: APIGateway,
+  deps: { store: RateLimitStore; redis: Redis | undefined; prefix: string; send: (c: Context) => Promise<Response> },
+): UpstreamGovernors => {
+  const { metrics, logger, clock, options } = gateway
+  const governors = new UpstreamGovernors({
+    store: deps.store,
+    redis: deps.redis,
+    prefix: deps.prefix,
+    clock,
+    presets: options.upstreamPresets,
+    onError: (error) => logger.warn('upstream limit state error:', error.message),
+  })
+  const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
+  gateway.setStage('upstreamLimit', (route) =>
+    upstreamLimitStage(route, { governorFor: governors.governorFor, send: deps.send, weightFor }),
+  )
+  metrics.section('upstreams', () => governors.status())
+  metrics.prometheus(() => upstreamFamilies(governors.status()))
+  gateway.addLifecycle({ stop: () => governors.close() })
+  return governors
+}
+
+/** Prometheus families for each upstream budget and its active callers. */
+export const upstreamFamilies = (statuses: readonly UpstreamStatus[]): PrometheusFamily[] => {
+  const perUpstream = (name: string, help: string, type: PrometheusFamily['type'], read: (s: UpstreamStatus) => number): PrometheusFamily => ({
+    name,
+    help,
+    type,
+    samples: statuses.map((s) => ({ labels: { upstream: s.key }, value: read(s) })),
+  })
+  const perCaller = (name: string, help: string, read: (c: UpstreamStatus['callers'][number]) => number): PrometheusFamily => ({
+    name,
+    help,
+    type: 'gauge',
+    samples: statuses.flatMap((s) => s.callers.map((c) => ({ labels: { upstream: s.key, caller: c.callerId }, value: read(c) }))),
+  })
+  return [
+    perUpstream('tollgate_upstream_rate', 'Current sending rate to the upstream, requests/s', 'gauge', (s) => s.ratePerSecond),
+    perUpstream('tollgate_upstream_paused', 'Whether sending to the upstream is paused (1) after a throttle', 'gauge', (s) => Number(s.pausedUntil !== null)),
+    perUpstream('tollgate_upstream_throttles_total', 'Throttling answers (429/503) seen from the upstream', 'counter', (s) => s.throttles),
+    perUpstream('tollgate_upstream_queued', 'Requests waiting for upstream budget', 'gauge', (s) => s.queued),
+    perCaller('tollgate_upstream_caller_share', "A caller's share of the upstream budget (0..1)", (c) => c.share),
+    perCaller('tollgate_upstream_caller_queued', "A caller's requests waiting for budget", (c) => c.queued),
+    perCaller('tollgate_upstream_caller_wait_p99_seconds', "p99 of a caller's queueing wait", (c) => c.waitP99Ms / 1000),
+  ]
+}
