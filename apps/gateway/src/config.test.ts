@@ -68,10 +68,11 @@ describe('validateConfig', () => {
 })
 
 describe('loadConfig', () => {
-  it('uses the built-in default (demo upstream, memory stores) when no file is given', async () => {
-    const { config, source } = await loadConfig({ env: {} })
+  it('uses the built-in default (demo upstream, keys in a file, no Redis) when no file is given', async () => {
+    const { config, source } = await loadConfig({ env: {}, cwd: '/srv/app' })
     expect(source).toEqual({ file: undefined, env: [] })
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', keys: { store: 'memory' }, demoUpstream: {} })
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', keys: { store: 'file', file: '/srv/app/.tollgate/keys.json' }, demoUpstream: {} })
+    expect(config.redisUrl).toBeUndefined()
     expect(config.routes[0]).toMatchObject({ prefix: '/api', upstream: 'demo' })
   })
 

@@ -45,11 +45,11 @@ export const DEFAULT_PORT = 8080
 export const DEFAULT_HOST = '0.0.0.0'
 
 /**
- * The config used when none is given: in-memory stores and the bundled demo upstream, so
+ * The config used when none is given: memory limits and cache, keys in .tollgate/keys.json, and the bundled demo upstream, so
  * `curl http://127.0.0.1:8080/api/hello` answers on a fresh machine with no Redis.
  */
 export const defaultConfig = (): TollgateConfigInput => ({
-  keys: { store: 'memory' },
+  keys: { store: 'file', file: '.tollgate/keys.json' }, // keys issued over the admin API survive a restart
   demoUpstream: {},
   routes: [
     {

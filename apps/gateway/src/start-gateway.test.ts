@@ -114,3 +114,30 @@ describe('startGateway', () => {
     expect(await portIsFree(demoPort)).toBe(true)
   })
 })
+
+describe('API keys in the app', () => {
+  it('keeps keys in the file store across a restart, so an issued key still works', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-keys-'))
+    try {
+      const config = validateConfig({
+        ...local,
+        keys: { store: 'file', file: join(dir, 'keys.json') },
+        demoUpstream: {},
+        routes: [{ prefix: '/api', upstream: 'demo', requireAuth: true }],
+      })
+      running = await startGateway(config, { logger: quiet() })
+      const key = await running.gateway.apiKeyManager.createApiKey('survivor')
+      await running.stop()
+      running = await startGateway(config, { logger: quiet() })
+      const res = await fetch(`${running.url}/api/hello`, { headers: { 'x-api-key': key } })
+      expect(res.status).toBe(200)
+      const missing = await fetch(`${running.url}/api/hello`)
+      expect(missing.status).toBe(401)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

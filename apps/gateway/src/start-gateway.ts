@@ -1,5 +1,15 @@
 // Assembles a running gateway from a validated config: demo upstream → APIGateway → routes → start.
-import { APIGateway, ConfigError, type GatewayOptions, type Logger, type RouteOptions, type UpstreamSpec } from '@tollgate/core'
+import {
+  APIGateway,
+  ConfigError,
+  FileKeyStore,
+  MemoryKeyStore,
+  type APIKeyStore,
+  type GatewayOptions,
+  type Logger,
+  type RouteOptions,
+  type UpstreamSpec,
+} from '@tollgate/core'
 import { consola } from 'consola'
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js'
 import { DEMO_UPSTREAM, KNOWN_FIELDS, unknownFields, type TollgateConfig } from './validate-config.js'
@@ -28,10 +38,21 @@ export const toGatewayOptions = (config: TollgateConfig, logger: Logger): Gatewa
   if (config.adminToken !== undefined) options.adminToken = config.adminToken
   if (config.redisUrl !== undefined) options.redisUrl = config.redisUrl
   if (config.defaultRateLimit !== undefined) options.defaultRateLimit = config.defaultRateLimit
-  if (config.keys !== undefined) options.keysStore = { ...config.keys }
   if (config.server !== undefined) options.server = config.server
   if (config.shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = config.shutdownTimeoutMs
   return options as GatewayOptions
+}
+
+/** The key store a config asks for; undefined lets the core use Redis (it does when redisUrl is set). */
+export const openKeyStore = async (config: TollgateConfig): Promise<APIKeyStore | undefined> => {
+  const keys = config.keys
+  if (!keys || keys.store === 'redis') return undefined
+  if (keys.store === 'memory') return new MemoryKeyStore()
+  try {
+    return await FileKeyStore.open({ path: keys.file ?? 'data/keys.json' })
+  } catch (error) {
+    throw new ConfigError(`keys.file: cannot open ${keys.file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
 }
 
 /** Rewrites the core's `options.timeoutMs must …` into `routes[2].timeoutMs must …` so the message names the config field. */
@@ -68,7 +89,8 @@ export const startGateway = async (config: TollgateConfig, options: StartGateway
         throw new Error(`demoUpstream: cannot listen on 127.0.0.1:${config.demoUpstream?.port ?? 0}: ${error.message}`, { cause: error })
       })
     }
-    gateway = new APIGateway(toGatewayOptions(config, logger))
+    const keyStore = await openKeyStore(config)
+    gateway = new APIGateway({ ...toGatewayOptions(config, logger), ...(keyStore ? { apiKeys: { store: keyStore } } : {}) })
     config.routes.forEach(({ prefix, upstream, ...routeOptions }, i) => {
       const target = upstream === DEMO_UPSTREAM ? demo!.url : upstream
       try {
