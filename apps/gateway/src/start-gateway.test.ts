@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createConsola, type ConsolaInstance, type LogObject } from 'consola'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatBanner } from './banner.js'
@@ -117,9 +120,6 @@ describe('startGateway', () => {
 
 describe('API keys in the app', () => {
   it('keeps keys in the file store across a restart, so an issued key still works', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { tmpdir } = await import('node:os')
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-keys-'))
     try {
       const config = validateConfig({
@@ -127,7 +127,7 @@ describe('API keys in the app', () => {
         keys: { store: 'file', file: join(dir, 'keys.json') },
         demoUpstream: {},
         routes: [{ prefix: '/api', upstream: 'demo', requireAuth: true }],
-      })
+      }, local)
       running = await startGateway(config, { logger: quiet() })
       const key = await running.gateway.apiKeyManager.createApiKey('survivor')
       await running.stop()

@@ -1,5 +1,5 @@
 // Validation of the gateway's config file: every error names the field and the form it expects.
-import { ConfigError } from '@tollgate/core'
+import { ConfigError, describeValue, isPlainObject } from '@tollgate/core'
 
 /** Log levels accepted by `logLevel` / `LOG_LEVEL` (consola's names). */
 export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'verbose'] as const
@@ -74,19 +74,8 @@ export const KNOWN_ROUTE_FIELDS = new Set([
   'cacheVaryOnEncoding', 'cacheMaxBodyBytes', 'upstreamLimit',
 ])
 
-const show = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 const fail = (field: string, expected: string, value: unknown): never => {
-  throw new ConfigError(`${field} must be ${expected}, got ${show(value)}`)
+  throw new ConfigError(`${field} must be ${expected}, got ${describeValue(value)}`)
 }
 
 export const checkPort = (field: string, value: unknown): number =>
@@ -133,7 +122,7 @@ export const checkLogLevel = (field: string, value: unknown): LogLevelName =>
   LOG_LEVELS.includes(value as LogLevelName) ? (value as LogLevelName) : fail(field, `one of ${LOG_LEVELS.join(', ')}`, value)
 
 const checkObject = (field: string, value: unknown, example: string): Record<string, unknown> =>
-  isObject(value) ? value : fail(field, `an object such as ${example}`, value)
+  isPlainObject(value) ? value : fail(field, `an object such as ${example}`, value)
 
 const checkKeys = (value: unknown): KeysConfig => {
   const keys = checkObject('keys', value, '{ "store": "file", "file": "data/keys.json" }')
@@ -169,8 +158,8 @@ const UPSTREAM_FORM = 'a URL string, a list of URLs, or { targets: [...] }'
 const checkUpstream = (field: string, value: unknown): RouteConfig['upstream'] => {
   if (value === DEMO_UPSTREAM) return value
   if (typeof value === 'string' && /^https?:\/\//.test(value)) return value
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' || isObject(v))) return value as string[]
-  if (isObject(value) && Array.isArray(value.targets) && value.targets.length > 0) {
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' || isPlainObject(v))) return value as string[]
+  if (isPlainObject(value) && Array.isArray(value.targets) && value.targets.length > 0) {
     return value as { targets: unknown[] }
   }
   return fail(field, `${UPSTREAM_FORM} (or "demo" for the bundled demo upstream)`, value)
@@ -194,7 +183,7 @@ const checkRoute = (value: unknown, i: number, seen: Map<string, number>): Route
     fail(`${field}.methods`, 'a non-empty list of HTTP methods such as ["GET", "POST"]', methods)
   }
   for (const name of ['retry', 'circuitBreaker', 'rateLimit', 'upstreamLimit']) {
-    if (route[name] !== undefined && !isObject(route[name])) fail(`${field}.${name}`, 'an object', route[name])
+    if (route[name] !== undefined && !isPlainObject(route[name])) fail(`${field}.${name}`, 'an object', route[name])
   }
   for (const name of ['stripPrefix', 'preserveHost', 'requireAuth', 'cacheShared', 'cacheVaryOnEncoding']) {
     if (route[name] !== undefined && typeof route[name] !== 'boolean') fail(`${field}.${name}`, 'true or false', route[name])

@@ -23,19 +23,7 @@ export type APIKeyPatch = Partial<Omit<APIKeyRecord, 'id' | 'createdAt'>>
 export type APIKeyStatus = 'active' | 'revoked' | 'expired'
 
 /** What callers, logs and the admin API see of a key: never the secret or its digest. */
-export interface APIKeyInfo {
-  id: string
-  name: string
-  status: APIKeyStatus
-  /** Epoch ms. */
-  createdAt: number
-  expiresAt?: number
-  revokedAt?: number
-  rotatedAt?: number
-  rateLimit?: unknown
-  tier?: string
-  metadata?: Record<string, unknown>
-}
+export type APIKeyInfo = Omit<APIKeyRecord, 'hash'> & { status: APIKeyStatus }
 
 /**
  * Where key records live. `update` patches the named fields of an existing record in one atomic step,

@@ -68,30 +68,7 @@ const RESERVED = new Set([
 
 const NAME = /^[a-z_][a-z0-9_]*$/
 
-/** The JSON answered by GET /_metrics. Counters, gauges and sections others register appear under their names. */
-export interface MetricsSnapshot {
-  requests_total: number
-  requests_success: number
-  requests_failed: number
-  requests_client_error: number
-  requests_rate_limited: number
-  cache_hits: number
-  cache_misses: number
-  cache_size: number
-  /** failed / total; 0 with no requests. */
-  error_rate: number
-  p50: number
-  p90: number
-  p95: number
-  p99: number
-  latency_mean_ms: number
-  uptime_seconds: number
-  status: Record<StatusClass, number>
-  circuit_breakers: Record<string, { state: string; failures: number }>
-  routes: Record<string, RouteSnapshot>
-  [name: string]: unknown
-}
-
+/** Counters and latency percentiles of one route (or of all requests). */
 export interface RouteSnapshot {
   requests_total: number
   requests_success: number
@@ -100,6 +77,7 @@ export interface RouteSnapshot {
   requests_rate_limited: number
   cache_hits: number
   cache_misses: number
+  /** failed / total; 0 with no requests. */
   error_rate: number
   status: Record<StatusClass, number>
   p50: number
@@ -107,6 +85,15 @@ export interface RouteSnapshot {
   p95: number
   p99: number
   [counter: string]: unknown
+}
+
+/** The JSON answered by GET /_metrics. Counters, gauges and sections others register appear under their names. */
+export interface MetricsSnapshot extends RouteSnapshot {
+  cache_size: number
+  latency_mean_ms: number
+  uptime_seconds: number
+  circuit_breakers: Record<string, { state: string; failures: number }>
+  routes: Record<string, RouteSnapshot>
 }
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000

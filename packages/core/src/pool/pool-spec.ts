@@ -1,4 +1,5 @@
 // Validation of what registerRoute accepts as an upstream: errors name the offending field, defaults filled in.
+import { describeValue, isPlainObject } from '../routing/resolve-options.js'
 import type {
   BalanceStrategy,
   HealthCheckOptions,
@@ -22,31 +23,21 @@ const MAX_WEIGHT = 1000
 // RFC 9110 token: what a header name may contain.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
-const show = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Turns the `upstream` argument of registerRoute into a pool spec (shape only; the pool validates fields). */
 export const toPoolSpec = (upstream: UpstreamSpec): PoolSpec => {
   if (typeof upstream === 'string') return { targets: [upstream] }
   if (Array.isArray(upstream)) return { targets: upstream }
-  if (isObject(upstream) && Array.isArray(upstream.targets)) return upstream
+  if (isPlainObject(upstream) && Array.isArray(upstream.targets)) return upstream
   throw new TypeError(
-    `upstream must be a URL string, an array of URL strings, or { targets: [...] }, got ${show(upstream)}`,
+    `upstream must be a URL string, an array of URL strings, or { targets: [...] }, got ${describeValue(upstream)}`,
   )
 }
 
 /** Parses one target spec; `field` names it in errors (`upstream.targets[1]`). */
 export const parseTarget = (spec: string | TargetSpec, index: number, field: string): UpstreamTarget => {
-  if (typeof spec !== 'string' && !isObject(spec)) {
-    throw new TypeError(`${field} must be a URL string or { url, weight? }, got ${show(spec)}`)
+  if (typeof spec !== 'string' && !isPlainObject(spec)) {
+    throw new TypeError(`${field} must be a URL string or { url, weight? }, got ${describeValue(spec)}`)
   }
   const urlField = typeof spec === 'string' ? field : `${field}.url`
   const raw: unknown = typeof spec === 'string' ? spec : spec.url
@@ -55,7 +46,7 @@ export const parseTarget = (spec: string | TargetSpec, index: number, field: str
     if (typeof raw !== 'string') throw new TypeError('not a string')
     url = new URL(raw)
   } catch {
-    throw new TypeError(`${urlField} must be an absolute http(s) URL such as "http://127.0.0.1:8001", got ${show(raw)}`)
+    throw new TypeError(`${urlField} must be an absolute http(s) URL such as "http://127.0.0.1:8001", got ${describeValue(raw)}`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`${urlField} must use http: or https:, got "${url.protocol}"`)
@@ -64,7 +55,7 @@ export const parseTarget = (spec: string | TargetSpec, index: number, field: str
   if (url.username || url.password) throw new TypeError(`${urlField} must not carry credentials`)
   const weight = typeof spec === 'string' || spec.weight === undefined ? 1 : spec.weight
   if (!Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {
-    throw new TypeError(`${field}.weight must be an integer from 1 to ${MAX_WEIGHT}, got ${show(weight)}`)
+    throw new TypeError(`${field}.weight must be an integer from 1 to ${MAX_WEIGHT}, got ${describeValue(weight)}`)
   }
   return {
     index,
@@ -102,7 +93,7 @@ export const parseTargets = (targets: ReadonlyArray<string | TargetSpec>, field 
 export const parseBalance = (balance: unknown, field = 'upstream.balance'): BalanceStrategy => {
   if (balance === undefined) return 'round-robin'
   if (!BALANCE_STRATEGIES.includes(balance as BalanceStrategy)) {
-    throw new TypeError(`${field} must be one of ${BALANCE_STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${show(balance)}`)
+    throw new TypeError(`${field} must be one of ${BALANCE_STRATEGIES.map((s) => `'${s}'`).join(', ')}, got ${describeValue(balance)}`)
   }
   return balance as BalanceStrategy
 }
@@ -111,7 +102,7 @@ export const parseBalance = (balance: unknown, field = 'upstream.balance'): Bala
 export const parseHashOn = (hashOn: unknown, field = 'upstream.hashOn'): string | undefined => {
   if (hashOn === undefined) return undefined
   if (typeof hashOn !== 'string' || !HEADER_NAME.test(hashOn)) {
-    throw new TypeError(`${field} must be a header name such as "x-user-id", got ${show(hashOn)}`)
+    throw new TypeError(`${field} must be a header name such as "x-user-id", got ${describeValue(hashOn)}`)
   }
   return hashOn.toLowerCase()
 }
@@ -120,7 +111,7 @@ const HEALTH_CHECK_KEYS = new Set(['path', 'intervalMs', 'timeoutMs', 'healthyTh
 
 const positiveInteger = (value: unknown, field: string, min: number, max: number): number => {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${field} must be an integer from ${min} to ${max}, got ${show(value)}`)
+    throw new TypeError(`${field} must be an integer from ${min} to ${max}, got ${describeValue(value)}`)
   }
   return value
 }
@@ -131,7 +122,7 @@ export const resolveHealthCheck = (
   field = 'upstream.healthCheck',
 ): ResolvedHealthCheckOptions | undefined => {
   if (healthCheck === undefined) return undefined
-  if (!isObject(healthCheck)) throw new TypeError(`${field} must be an object such as { path: '/health' }, got ${show(healthCheck)}`)
+  if (!isPlainObject(healthCheck)) throw new TypeError(`${field} must be an object such as { path: '/health' }, got ${describeValue(healthCheck)}`)
   for (const key of Object.keys(healthCheck)) {
     if (!HEALTH_CHECK_KEYS.has(key)) {
       throw new TypeError(`${field}.${key} is not an option; expected one of ${[...HEALTH_CHECK_KEYS].join(', ')}`)
@@ -139,7 +130,7 @@ export const resolveHealthCheck = (
   }
   const { path } = healthCheck
   if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//') || /[\s#]/.test(path)) {
-    throw new TypeError(`${field}.path must be a path starting with "/", such as "/health", got ${show(path)}`)
+    throw new TypeError(`${field}.path must be a path starting with "/", such as "/health", got ${describeValue(path)}`)
   }
   const pick = <K extends keyof typeof HEALTH_CHECK_DEFAULTS>(key: K, min: number, max: number): number =>
     healthCheck[key] === undefined ? HEALTH_CHECK_DEFAULTS[key] : positiveInteger(healthCheck[key], `${field}.${key}`, min, max)

@@ -9,6 +9,19 @@ export class ConfigError extends TypeError {
   override name = 'ConfigError'
 }
 
+/** A value as a config error shows it: JSON when possible. */
+export const describeValue = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+/** A plain object (not null, not an array). */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
 /** Throws a ConfigError naming `field` unless `value` is a number in [min, max] (an integer when asked). */
 export const checkNumber = (
   field: string,
