@@ -54,6 +54,28 @@ describe('lifecycle', () => {
   })
 })
 
+describe('slow clients', () => {
+  it('cuts off a client that sends its headers too slowly (slowloris) with 408', async () => {
+    const { connect } = await import('node:net')
+    const up = await h.upstream()
+    const { port } = await h.gateway((g) => g.registerRoute('/api', up.url), { server: { headersTimeoutMs: 300 } })
+    const socket = connect(port, '127.0.0.1')
+    h.defer(() => socket.destroy())
+    const started = Date.now()
+    const answer = new Promise<string>((resolve) => {
+      let data = ''
+      socket.on('data', (chunk) => (data += chunk))
+      socket.on('close', () => resolve(data))
+    })
+    socket.write('GET /api HTTP/1.1\r\nHost: x\r\n')
+    const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 50)
+    h.defer(() => clearInterval(drip))
+    expect(await answer).toMatch(/^HTTP\/1\.1 408/)
+    expect(Date.now() - started).toBeLessThan(1_500)
+    expect(up.count()).toBe(0)
+  })
+})
+
 describe('errors', () => {
   it('answers 404 route_not_found and 405 method_not_allowed with Allow, as JSON', async () => {
     const up = await h.upstream()

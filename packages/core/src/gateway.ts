@@ -336,14 +336,17 @@ export class APIGateway {
     const host = options.host ?? '127.0.0.1'
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`start: port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`)
     const limits = this.options.server ?? {}
+    const headersTimeout = limits.headersTimeoutMs ?? 10_000
     const server = createAdaptorServer({
       fetch: this.fetch,
       hostname: host,
       serverOptions: {
         maxHeaderSize: limits.maxHeaderBytes ?? 16_384,
         requestTimeout: limits.requestTimeoutMs ?? 300_000,
-        headersTimeout: limits.headersTimeoutMs ?? 10_000,
+        headersTimeout,
         keepAliveTimeout: limits.keepAliveTimeoutMs ?? 5_000,
+        // Node checks both timeouts only this often (30 s by default), which would make short ones meaningless.
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
       },
     }) as Server
     server.on('request', (_req, res) => {
