@@ -43,11 +43,34 @@ describe('GuardedStore', () => {
   it('a hanging store: no decision waits past the timeout, the fallback answers', async () => {
     const inner = switchable()
     inner.set('hang')
-    const guarded = new GuardedStore(inner.store, { timeoutMs: 20, logger: recordingLogger() })
+    const guarded = new GuardedStore(inner.store, { timeoutMs: 20, tripAfterTimeouts: 1, logger: recordingLogger() })
     const started = performance.now()
     const decision = await guarded.consume('a', rules, 1)
     expect(performance.now() - started).toBeLessThan(20 + 80)
     expect(decision).toMatchObject({ allowed: true, remaining: 1, degraded: 'fallback' })
+    expect(guarded.health().status).toBe('down')
+  })
+
+  it('one timeout sends only that decision to the policy; consecutive timeouts mark the store down', async () => {
+    const inner = switchable()
+    const guarded = new GuardedStore(inner.store, { timeoutMs: 10, tripAfterTimeouts: 3, logger: recordingLogger() })
+    inner.set('hang')
+    expect((await guarded.consume('a', rules, 1)).degraded).toBe('fallback')
+    inner.set('ok')
+    expect((await guarded.consume('a', rules, 1)).degraded).toBeUndefined()
+    expect(guarded.health()).toMatchObject({ status: 'up', failures: 1 })
+    inner.set('hang')
+    for (let i = 0; i < 2; i++) await guarded.consume('a', rules, 1)
+    expect(guarded.health().status).toBe('up')
+    await guarded.consume('a', rules, 1)
+    expect(guarded.health()).toMatchObject({ status: 'down', failures: 4 })
+  })
+
+  it('a connection error marks the store down at once', async () => {
+    const inner = switchable()
+    const guarded = new GuardedStore(inner.store, { tripAfterTimeouts: 3, logger: recordingLogger() })
+    inner.set('fail')
+    await guarded.consume('a', rules, 1)
     expect(guarded.health().status).toBe('down')
   })
 

@@ -17,6 +17,11 @@ export interface GuardedStoreOptions {
   fallback?: RateLimitStore
   /** While down, how often one request probes the real store, in ms. Default 1 000. */
   probeIntervalMs?: number
+  /**
+   * Consecutive timeouts that mark the store down. Default 3: one late answer under a burst only sends that
+   * decision to the policy, instead of switching the whole instance to local limits. Errors mark it down at once.
+   */
+  tripAfterTimeouts?: number
   logger?: StoreLogger
   clock?: Clock
   /** A name for logs. Default `'rate limit store'`. */
@@ -63,6 +68,8 @@ export class GuardedStore implements RateLimitStore {
   #failures = 0
   #nextProbeAt = 0
   #probing = false
+  #consecutiveTimeouts = 0
+  readonly #tripAfterTimeouts: number
   #fallbackDecisions = 0
   #allowedOnFailure = 0
   #deniedOnFailure = 0
@@ -77,6 +84,7 @@ export class GuardedStore implements RateLimitStore {
     this.#clock = options.clock ?? systemClock
     this.#fallback = this.policy === 'fallback' ? (options.fallback ?? new MemoryStore({ clock: this.#clock })) : undefined
     this.#probeIntervalMs = options.probeIntervalMs ?? 1_000
+    this.#tripAfterTimeouts = Math.max(1, options.tripAfterTimeouts ?? 3)
     this.#logger = options.logger ?? console
     this.#name = options.name ?? 'rate limit store'
     this.#since = this.#clock.now()
@@ -109,10 +117,13 @@ export class GuardedStore implements RateLimitStore {
     const probe = this.#status === 'down'
     try {
       const decision = await this.#withDeadline(callMany(this.#inner, entries))
+      this.#consecutiveTimeouts = 0
       if (this.#status === 'down') this.#markUp()
       return decision
     } catch (error) {
-      this.#markDown(error)
+      const timedOut = error instanceof StoreTimeoutError
+      if (timedOut && !probe && ++this.#consecutiveTimeouts < this.#tripAfterTimeouts) this.#failures++
+      else this.#markDown(error)
       return this.#onFailure(entries)
     } finally {
       if (probe) this.#probing = false
