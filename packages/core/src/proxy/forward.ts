@@ -74,11 +74,14 @@ export class Forwarder {
     this.#random = options.random ?? Math.random
   }
 
-  /** One upstream exchange, without the route's retries: for stages that run their own retry policy. */
-  forwardOnce = (c: Context): Promise<Response> => this.forward(c, 1)
+  /**
+   * One upstream exchange, without the route's retries: for stages that run their own retry policy.
+   * `throttleStatuses` (the upstream saying "slow down") count neither for nor against the circuit breaker.
+   */
+  forwardOnce = (c: Context, throttleStatuses: readonly number[] = []): Promise<Response> => this.forward(c, 1, throttleStatuses)
 
   /** Sends the request in `c` to the route's upstream (with retries) and returns the client's Response. */
-  forward = async (c: Context, attemptLimit?: number): Promise<Response> => {
+  forward = async (c: Context, attemptLimit?: number, throttleStatuses?: readonly number[]): Promise<Response> => {
     const route = c.get('route')
     const { options } = route
     const method = c.req.method
@@ -125,7 +128,8 @@ export class Forwarder {
         return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${options.maxBodyBytes} bytes`)
       }
       const upstreamFailed = outcome.kind !== 'response' || outcome.data.statusCode >= 500
-      if (upstreamFailed) {
+      if (outcome.kind === 'response' && throttleStatuses?.includes(outcome.data.statusCode)) breaker.release()
+      else if (upstreamFailed) {
         breaker.onFailure()
         target.failures++
       } else breaker.onSuccess()
@@ -214,7 +218,9 @@ export class Forwarder {
         return this.#failure(c, { kind: 'connect', error })
       }
     }
-    return c.body(Readable.toWeb(data.body) as ReadableStream, status as ContentfulStatusCode, headers)
+    // ReadableStream.from pulls through the body's async iterator and destroys it on cancel; Readable.toWeb can
+    // push a buffered chunk into the closed controller after a cancel on Node 20 (an uncaught TypeError).
+    return c.body(ReadableStream.from(data.body) as ReadableStream, status as ContentfulStatusCode, headers)
   }
 
   async #prepareBody(

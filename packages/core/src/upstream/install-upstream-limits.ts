@@ -22,7 +22,13 @@ const DEFAULT_TIER_WEIGHTS = { free: 1, basic: 2, premium: 4, enterprise: 8 }
 
 export const installUpstreamLimits = (
   gateway: APIGateway,
-  deps: { store: RateLimitStore; redis: Redis | undefined; prefix: string; send: (c: Context) => Promise<Response> },
+  deps: {
+    store: RateLimitStore
+    redis: Redis | undefined
+    prefix: string
+    /** One upstream exchange; `throttleStatuses` must not count as upstream failures (breakers). */
+    send: (c: Context, throttleStatuses: readonly number[]) => Promise<Response>
+  },
 ): UpstreamGovernors => {
   const { metrics, logger, clock, options } = gateway
   const governors = new UpstreamGovernors({
@@ -35,7 +41,11 @@ export const installUpstreamLimits = (
   })
   const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
   gateway.setStage('upstreamLimit', (route) =>
-    upstreamLimitStage(route, { governorFor: governors.governorFor, send: deps.send, weightFor }),
+    upstreamLimitStage(route, {
+      governorFor: governors.governorFor,
+      send: (c) => deps.send(c, governors.limitFor(route).retryOn),
+      weightFor,
+    }),
   )
   metrics.section('upstreams', () => governors.status())
   metrics.prometheus(() => upstreamFamilies(governors.status()))

@@ -50,6 +50,13 @@ export const weightByTier = (weights: Readonly<Record<string, number>>): ((c: Co
   }
 }
 
+/**
+ * The Authorization the upstream will see: none when it carried the gateway's own API key, which the auth stage
+ * strips before forwarding (otherwise each gateway key would get its own budget and pause for one upstream credential).
+ */
+const upstreamAuthorization = (c: Context): string | undefined =>
+  c.get('dropRequestHeaders')?.includes('authorization') ? undefined : c.req.header('authorization')
+
 const REPLAYABLE = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
 
 /** Whether the request can be sent again: a bodiless method with no body announced. */
@@ -96,7 +103,7 @@ export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): Middl
     const callerId = callerIdOf(c, limit.callerHeader)
     const weight = deps.weightFor?.(c) ?? 1
     const resource = limit.resourceFor?.(c.req.method, new URL(c.req.url).pathname)
-    const credential = credentialKey(c.req.header('authorization')) + (resource ? `|${resource}` : '')
+    const credential = credentialKey(upstreamAuthorization(c)) + (resource ? `|${resource}` : '')
     const governor = deps.governorFor(route, credential)
     const started = Date.now()
     const bound = Math.min(limit.maxWaitMs, preferWaitMs(c.req.header('prefer')) ?? Number.POSITIVE_INFINITY)
@@ -110,11 +117,16 @@ export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): Middl
         c.set('gatewayError', error.code)
         return jsonError(c, 503, error.code, error.message, { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) })
       }
+      c.set('gatewayError', undefined)
       const response = await deps.send(c)
+      // The gateway's own answer (circuit open, unreachable, timeout) or a client gone: nothing the upstream said.
+      if (c.get('gatewayError') !== undefined || signal.aborted) return response
       const { throttled } = governor.observe(response)
       if (throttled && canRetry && attempt < limit.maxRetries && !signal.aborted) {
         // The upstream did not process it: drop this answer and queue again (the pause holds the retry).
-        await response.body?.cancel().catch(() => {})
+        // Read it to the end rather than cancel(): on Node 20, cancelling a Readable.toWeb() stream (the forwarder's
+        // streamed bodies) can still enqueue a buffered chunk afterwards, an uncaught "Controller is already closed".
+        await response.arrayBuffer().catch(() => {})
         continue
       }
       return withShareHeaders(response, governor, callerId, weight, governor.queuedOf(callerId))
