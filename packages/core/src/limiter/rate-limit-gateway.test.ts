@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 // Rate limiting through the real gateway over sockets: memory store, three instances on one Redis, a Redis outage.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -158,6 +159,7 @@ describe('rate limits through the gateway (memory store)', () => {
 /** Sends `n` requests at once, spread round-robin over `urls`; a request still open after 5 s is aborted (status 0). */
 const burst = async (urls: readonly string[], n: number, path: string): Promise<number[]> => {
   const stuck = new AbortController()
+  setMaxListeners(1_000, stuck.signal) // one signal shared by the whole burst
   const timer = setTimeout(() => stuck.abort(), 5_000)
   try {
     return await Promise.all(
@@ -263,6 +265,7 @@ describe.skipIf(!redisAvailable())('rate limits through the gateway (Redis)', ()
     const seen: { ms: number; status: number }[] = []
     let loading = true
     const stuck = new AbortController() // ends a request still open 2 s after the load stops (then status 0)
+    setMaxListeners(1_000, stuck.signal)
     const worker = async () => {
       while (loading) {
         const started = performance.now()
