@@ -1,5 +1,5 @@
-import { setMaxListeners } from 'node:events'
 // Rate limiting through the real gateway over sockets: memory store, three instances on one Redis, a Redis outage.
+import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { APIGateway } from '../gateway.js'
