@@ -1,0 +1,41 @@
+// Bench reference (opt-in: PROXY_TARGETS=…,hono-undici): a minimal Hono + undici Pool proxy, the floor for a Hono gateway.
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import { Pool } from 'undici'
+import { announce, listenHost, upstreamUrlFromEnv } from '../lib/target-runtime.js'
+
+const pool = new Pool(upstreamUrlFromEnv(), { connections: 256 })
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'host'])
+
+const app = new Hono()
+app.all('*', async (c) => {
+  const url = c.req.url
+  const path = url.slice(url.indexOf('/', url.indexOf('//') + 2))
+  const headers: Record<string, string> = {}
+  c.req.raw.headers.forEach((value, name) => {
+    if (!HOP_BY_HOP.has(name)) headers[name] = value
+  })
+  const stream = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body
+  const body = stream === null ? null : Readable.fromWeb(stream as NodeReadableStream)
+  const answer = await pool.request({ path, method: c.req.method as 'GET', headers, body })
+  // A small body read whole and answered as bytes takes @hono/node-server's fast path.
+  const bytes = new Uint8Array(await answer.body.arrayBuffer())
+  const out = new Headers()
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue
+    for (const one of Array.isArray(value) ? value : [value]) out.append(name, one)
+  }
+  return new Response(bytes, { status: answer.statusCode, headers: out })
+})
+
+const server = serve({ fetch: app.fetch, port: 0, hostname: listenHost }, (info: AddressInfo) => {
+  announce(info.port, {
+    close: async () => {
+      server.close()
+      await pool.close()
+    },
+  })
+})
