@@ -6,6 +6,7 @@ import { jsonError } from '../errors.js'
 import type { Route } from '../routing/route.js'
 import type { APIKeyManager } from './api-key-manager.js'
 import type { APIKeyInfo } from './types.js'
+import { requestHeader } from '../proxy/request-header.js'
 
 declare module '../routing/route.js' {
   interface RouteOptions {
@@ -30,9 +31,9 @@ interface PresentedKey {
 
 /** The key from X-API-Key, else from `Authorization: Bearer` (then both headers are to be stripped). */
 const presentedKey = (c: Context): PresentedKey | undefined => {
-  const header = c.req.header('x-api-key')
+  const header = requestHeader(c, 'x-api-key')
   if (header !== undefined && header.trim() !== '') return { key: header.trim(), headers: ['x-api-key'] }
-  const match = BEARER.exec(c.req.header('authorization') ?? '')
+  const match = BEARER.exec(requestHeader(c, 'authorization') ?? '')
   if (match) return { key: match[1]!, headers: ['x-api-key', 'authorization'] }
   return undefined
 }

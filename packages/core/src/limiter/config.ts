@@ -2,6 +2,7 @@
 import type { Context } from 'hono'
 import '../context.js'
 import { RateLimitAlgorithm, type LimitRule } from './types.js'
+import { requestHeader } from '../proxy/request-header.js'
 
 /** Who shares a limit: the API key (else the client IP), the client IP, a request header's value, or your function. */
 export type KeyBy = 'apiKey' | 'ip' | (string & {}) | ((c: Context) => string)
@@ -95,7 +96,7 @@ const keyFunction = (keyBy: KeyBy | undefined, field: string): ((c: Context) => 
   }
   const header = keyBy.toLowerCase()
   // Requests without the header share the client IP's limit rather than one global bucket.
-  return (c) => c.req.header(header) ?? clientIpOf(c)
+  return (c) => requestHeader(c, header) ?? clientIpOf(c)
 }
 
 /**

@@ -1,6 +1,7 @@
 // cors(): Hono's CORS middleware with defaults for a gateway, and plain OPTIONS requests passed upstream.
 import type { MiddlewareHandler } from 'hono'
 import { cors as honoCors } from 'hono/cors'
+import { requestHeader } from '../proxy/request-header.js'
 
 /** Hono's CORS options (`origin`, `allowMethods`, `allowHeaders`, `maxAge`, `credentials`, `exposeHeaders`). */
 export type CORSOptions = NonNullable<Parameters<typeof honoCors>[0]>
@@ -42,7 +43,7 @@ export const cors = (options: CORSOptions = {}): MiddlewareHandler => {
   }
   const inner = honoCors({ ...defaultCORSOptions, ...options })
   return async function cors(c, next) {
-    if (c.req.method === 'OPTIONS' && !c.req.header('access-control-request-method')) return next()
+    if (c.req.method === 'OPTIONS' && !requestHeader(c, 'access-control-request-method')) return next()
     return inner(c, next)
   }
 }

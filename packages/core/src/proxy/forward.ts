@@ -12,7 +12,9 @@ import type { Route } from '../routing/route.js'
 import { readBody, BodyTooLargeError, limitBody } from './body.js'
 import { cleanResponseHeaders, flattenHeaders, upstreamRequestHeaders } from './headers.js'
 import { peerTrusted, type TrustProxy } from './client-ip.js'
-import { requestSignal } from './request-signal.js'
+import { AttemptSignal } from './attempt-signal.js'
+import { clientWatch, type ClientWatch } from './request-signal.js'
+import { requestHeader } from './request-header.js'
 
 /** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -31,26 +33,21 @@ type AttemptOutcome =
 
 type NodeBindings = { incoming?: IncomingMessage; outgoing?: ServerResponse }
 
-/** A request header, read from Node's parsed headers when there is a socket (no Headers object built). */
-const header = (c: Context, incoming: IncomingMessage | undefined, name: string): string | undefined => {
-  if (!incoming) return c.req.header(name)
-  const value = incoming.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
-}
+// Abort reasons, compared by identity (undici rejects the request with the reason it was aborted with).
+const TIMEOUT = new Error('upstream attempt timed out')
+const CLIENT_GONE = new Error('client went away')
 
-const TIMEOUT = Symbol('upstream timeout')
-const CLIENT_GONE = Symbol('client gone')
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+/** Waits `ms`, or less if the client goes away meanwhile. */
+const sleep = (ms: number, client: ClientWatch): Promise<void> =>
   new Promise((resolve) => {
-    if (signal.aborted) return resolve()
+    if (client.gone) return resolve()
     const timer = setTimeout(done, ms)
+    const stopWatching = client.onGone(done)
     function done() {
       clearTimeout(timer)
-      signal.removeEventListener('abort', done)
+      stopWatching()
       resolve()
     }
-    signal.addEventListener('abort', done, { once: true })
   })
 
 const causeChain = (error: unknown): unknown[] => {
@@ -87,7 +84,7 @@ export class Forwarder {
     const method = c.req.method
     const env = c.env as NodeBindings | undefined
     const incoming = env?.incoming
-    const signal = requestSignal(c)
+    const client = clientWatch(c)
 
     const body = await this.#prepareBody(c, route, incoming)
     if (body instanceof Response) return body
@@ -95,7 +92,7 @@ export class Forwarder {
     const headers = this.#headers(c, route, incoming)
     const path = this.#upstreamPath(c, route)
     const pool = route.pool
-    const hashKey = pool.strategy !== 'hash' ? undefined : pool.hashOn ? header(c, incoming, pool.hashOn) : c.get('clientIp')
+    const hashKey = pool.strategy !== 'hash' ? undefined : pool.hashOn ? requestHeader(c, pool.hashOn) : c.get('clientIp')
     const retry = options.retry
     const maxAttempts = methodRetryable(method, retry) && body.replayable ? Math.min(retry.attempts, attemptLimit ?? Infinity) : 1
     const started = performance.now()
@@ -116,7 +113,7 @@ export class Forwarder {
       c.set('upstreamAttempts', attempt)
       target.inFlight++
       target.requests++
-      const outcome = await this.#attempt(target, path, method, headers, body.data, timeoutMs, signal)
+      const outcome = await this.#attempt(target, path, method, headers, body.data, timeoutMs, client)
       target.inFlight--
 
       if (outcome.kind === 'client-gone') {
@@ -136,14 +133,14 @@ export class Forwarder {
 
       const retryable =
         outcome.kind !== 'response' || (upstreamFailed && retry.retryOnStatus.includes(outcome.data.statusCode))
-      if (retryable && attempt < maxAttempts && !signal.aborted) {
+      if (retryable && attempt < maxAttempts && !client.gone) {
         const delay = backoffDelayMs(retry, attempt, this.#random)
         if (performance.now() - started + delay < budgetMs) {
           if (outcome.kind === 'response') outcome.data.body.dump().catch(() => {})
           failed = target
           lastFailure = outcome
-          await sleep(delay, signal)
-          if (signal.aborted) return new Response(null, { status: 499 })
+          await sleep(delay, client)
+          if (client.gone) return new Response(null, { status: 499 })
           continue
         }
       }
@@ -173,12 +170,11 @@ export class Forwarder {
     headers: Record<string, string>,
     body: Buffer | Readable | null,
     timeoutMs: number,
-    clientSignal: AbortSignal,
+    client: ClientWatch,
   ): Promise<AttemptOutcome> {
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs)
-    const onClientGone = () => controller.abort(CLIENT_GONE)
-    clientSignal.addEventListener('abort', onClientGone, { once: true })
+    const signal = new AttemptSignal()
+    const timer = setTimeout(() => signal.abort(TIMEOUT), timeoutMs)
+    const stopWatching = client.onGone(() => signal.abort(CLIENT_GONE))
     try {
       const data: Dispatcher.ResponseData = await this.#options.dispatcher.request({
         origin: target.origin,
@@ -186,20 +182,20 @@ export class Forwarder {
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
-        signal: controller.signal,
+        signal: signal as unknown as AbortSignal,
         headersTimeout: 0,
         bodyTimeout: timeoutMs,
       })
       return { kind: 'response', data }
     } catch (error) {
-      const reason: unknown = controller.signal.reason
-      if (reason === CLIENT_GONE || clientSignal.aborted) return { kind: 'client-gone', error }
+      const reason: unknown = signal.reason
+      if (reason === CLIENT_GONE || client.gone) return { kind: 'client-gone', error }
       if (reason === TIMEOUT) return { kind: 'timeout', error }
       if (causeChain(error).some((e) => e instanceof BodyTooLargeError)) return { kind: 'too-large', error }
       return { kind: 'connect', error }
     } finally {
       clearTimeout(timer)
-      clientSignal.removeEventListener('abort', onClientGone)
+      stopWatching()
     }
   }
 
@@ -228,8 +224,8 @@ export class Forwarder {
     route: Route,
     incoming: IncomingMessage | undefined,
   ): Promise<{ data: Buffer | Readable | null; replayable: boolean } | Response> {
-    const lengthHeader = header(c, incoming, 'content-length')
-    const chunked = header(c, incoming, 'transfer-encoding') !== undefined
+    const lengthHeader = requestHeader(c, 'content-length')
+    const chunked = requestHeader(c, 'transfer-encoding') !== undefined
     // A Fetch API Request (no socket) may carry a body stream without any length header.
     const unframed = lengthHeader === undefined && !chunked
     if (unframed && (incoming || c.req.raw.body === null)) return { data: null, replayable: true }
@@ -259,14 +255,14 @@ export class Forwarder {
     const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
     const peer = c.get('peerIp') ?? c.get('clientIp')
     const trusted = peerTrusted(peer, this.#options.trustProxy)
-    const clientHost = header(c, incoming, 'host') ?? ''
-    const priorFor = trusted ? header(c, incoming, 'x-forwarded-for') : undefined
+    const clientHost = requestHeader(c, 'host') ?? ''
+    const priorFor = trusted ? requestHeader(c, 'x-forwarded-for') : undefined
     const headers = upstreamRequestHeaders(raw, {
       host: clientHost, // replaced by the chosen target's host unless the route preserves it
       clientIp: c.get('clientIp'),
       forwardedFor: priorFor ? `${priorFor}, ${peer}` : peer,
-      proto: (trusted && header(c, incoming, 'x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),
-      forwardedHost: (trusted && header(c, incoming, 'x-forwarded-host')) || clientHost,
+      proto: (trusted && requestHeader(c, 'x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),
+      forwardedHost: (trusted && requestHeader(c, 'x-forwarded-host')) || clientHost,
       via: this.#options.via,
       drop: c.get('dropRequestHeaders'),
     })

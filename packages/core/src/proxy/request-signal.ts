@@ -34,3 +34,39 @@ declare module 'hono' {
     clientSignal: AbortSignal | undefined
   }
 }
+
+/** Watches whether the client is still there, with a listener only while someone waits (no AbortController). */
+export interface ClientWatch {
+  /** True once the client went away before its response finished. */
+  readonly gone: boolean
+  /** Calls `listener` once if the client goes away; returns a function that stops watching. */
+  onGone(listener: () => void): () => void
+}
+
+export const clientWatch = (c: Context): ClientWatch => {
+  const outgoing = (c.env as NodeBindings | undefined)?.outgoing
+  if (!outgoing) {
+    const signal = c.req.raw.signal
+    return {
+      get gone() {
+        return signal.aborted
+      },
+      onGone(listener) {
+        signal.addEventListener('abort', listener, { once: true })
+        return () => signal.removeEventListener('abort', listener)
+      },
+    }
+  }
+  return {
+    get gone() {
+      return !outgoing.writableFinished && (outgoing.socket?.destroyed ?? true)
+    },
+    onGone(listener) {
+      const onClose = () => {
+        if (!outgoing.writableFinished) listener()
+      }
+      outgoing.once('close', onClose)
+      return () => outgoing.removeListener('close', onClose)
+    },
+  }
+}

@@ -9,6 +9,7 @@ import { UpstreamQueueError } from './queue-error.js'
 import { credentialKey } from './upstream-key.js'
 import { resolveUpstreamLimit, type ResolvedUpstreamLimit } from './options.js'
 import { upstreamPresets, type UpstreamPreset } from './presets.js'
+import { requestHeader } from '../proxy/request-header.js'
 
 export interface UpstreamLimitDeps {
   /** The governor for this route's upstream and credential key (see UpstreamGovernors.governorFor). */
@@ -32,9 +33,9 @@ export const preferWaitMs = (prefer: string | undefined): number | undefined => 
 
 /** Who is calling: the configured header, else client IP + '|' + user-agent. */
 export const callerIdOf = (c: Context, callerHeader: string | undefined): string => {
-  const named = callerHeader ? c.req.header(callerHeader) : undefined
+  const named = callerHeader ? requestHeader(c, callerHeader) : undefined
   if (named) return named
-  return `${c.get('clientIp') ?? ''}|${c.req.header('user-agent') ?? ''}`
+  return `${c.get('clientIp') ?? ''}|${requestHeader(c, 'user-agent') ?? ''}`
 }
 
 /**
@@ -55,15 +56,15 @@ export const weightByTier = (weights: Readonly<Record<string, number>>): ((c: Co
  * strips before forwarding (otherwise each gateway key would get its own budget and pause for one upstream credential).
  */
 const upstreamAuthorization = (c: Context): string | undefined =>
-  c.get('dropRequestHeaders')?.includes('authorization') ? undefined : c.req.header('authorization')
+  c.get('dropRequestHeaders')?.includes('authorization') ? undefined : requestHeader(c, 'authorization')
 
 const REPLAYABLE = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
 
 /** Whether the request can be sent again: a bodiless method with no body announced. */
 const replayable = (c: Context): boolean => {
   if (!REPLAYABLE.has(c.req.method)) return false
-  const length = c.req.header('content-length')
-  return !c.req.header('transfer-encoding') && (length === undefined || length.trim() === '0')
+  const length = requestHeader(c, 'content-length')
+  return !requestHeader(c, 'transfer-encoding') && (length === undefined || length.trim() === '0')
 }
 
 const WINDOW_S = 60
@@ -106,7 +107,7 @@ export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): Middl
     const credential = credentialKey(upstreamAuthorization(c)) + (resource ? `|${resource}` : '')
     const governor = deps.governorFor(route, credential)
     const started = Date.now()
-    const bound = Math.min(limit.maxWaitMs, preferWaitMs(c.req.header('prefer')) ?? Number.POSITIVE_INFINITY)
+    const bound = Math.min(limit.maxWaitMs, preferWaitMs(requestHeader(c, 'prefer')) ?? Number.POSITIVE_INFINITY)
     const canRetry = replayable(c)
     const signal = requestSignal(c)
     for (let attempt = 0; ; attempt++) {
