@@ -127,7 +127,6 @@ export class APIGateway {
   readonly #stores: GatewayStores
   readonly #upstreams: UpstreamGovernors
   #server: Server | undefined
-  #activeRequests = 0
   #started = false
 
   constructor(options: GatewayOptions = {}) {
@@ -349,10 +348,6 @@ export class APIGateway {
         connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
       },
     }) as Server
-    server.on('request', (_req, res) => {
-      this.#activeRequests++
-      res.once('close', () => this.#activeRequests--)
-    })
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         server.off('listening', onListening)
@@ -384,12 +379,13 @@ export class APIGateway {
     this.#started = false
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      // A connection with a request in flight is not idle; once its response ends it is, and the next sweep closes it.
       server.closeIdleConnections()
-      const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 10_000)
-      while (this.#activeRequests > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10))
-        server.closeIdleConnections()
-      }
+      const sweep = setInterval(() => server.closeIdleConnections(), 10)
+      let deadline: NodeJS.Timeout | undefined
+      await Promise.race([closed, new Promise<void>((resolve) => (deadline = setTimeout(resolve, this.options.shutdownTimeoutMs ?? 10_000)))])
+      clearInterval(sweep)
+      clearTimeout(deadline)
       server.closeAllConnections()
       await closed
     }
