@@ -7,6 +7,7 @@ import { RedisCacheStore } from './cache/redis-cache-store.js'
 import type { CacheStore } from './cache/store.js'
 import type { APIKeyStore } from './keys/types.js'
 import { RedisKeyStore } from './keys/redis-key-store.js'
+import type { PrometheusFamily } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { GuardedStore } from './store/guarded-store.js'
 import { MemoryStore } from './store/memory-store.js'
@@ -25,8 +26,10 @@ export interface GatewayStores {
   /** Waits (bounded) for Redis at start; the gateway starts anyway and falls back while it is down. */
   connect(logger: Logger): Promise<void>
   close(): Promise<void>
-  /** For /_health. */
+  /** For /_health and the `stores` section of /_metrics. */
   health(): Record<string, unknown>
+  /** Store outages as Prometheus families (empty without Redis). */
+  prometheus(): PrometheusFamily[]
 }
 
 export const createGatewayStores = (options: GatewayOptions, logger: Logger, clock: Clock): GatewayStores => {
@@ -65,6 +68,23 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
         rate_limit: guard ? guard.stats() : { status: 'up', store: 'memory' },
         redis: redis ? redis.status : 'not configured',
       }
+    },
+    prometheus() {
+      if (!guard) return []
+      const stats = guard.stats()
+      const one = (name: string, help: string, type: PrometheusFamily['type'], value: number): PrometheusFamily => ({
+        name,
+        help,
+        type,
+        samples: [{ labels: { store: 'redis' }, value }],
+      })
+      return [
+        one('tollgate_store_up', 'Whether the shared rate-limit store answers (1) or the failure policy applies (0)', 'gauge', Number(stats.status === 'up')),
+        one('tollgate_store_failures_total', 'Store errors and timeouts', 'counter', stats.failures),
+        one('tollgate_store_fallback_decisions_total', 'Limit decisions made by the local fallback limiter', 'counter', stats.fallbackDecisions),
+        one('tollgate_store_allowed_on_failure_total', "Requests let through by the 'allow' policy", 'counter', stats.allowedOnFailure),
+        one('tollgate_store_denied_on_failure_total', "Requests refused by the 'deny' policy", 'counter', stats.deniedOnFailure),
+      ]
     },
   }
 }

@@ -176,6 +176,8 @@ export class APIGateway {
       send: this.#forwarder.forwardOnce,
     })
     this.addHealthCheck('stores', () => stores.health())
+    this.metrics.section('stores', () => stores.health())
+    this.metrics.prometheus(() => stores.prometheus())
     this.addLifecycle({
       start: () => stores.connect(this.logger),
       stop: async () => {

@@ -286,6 +286,11 @@ describe.skipIf(!redisAvailable())('rate limits through the gateway (Redis)', ()
       const down = await health(url)
       expect(down.stores.rate_limit.status).toBe('down')
       expect(down.stores.redis).not.toBe('ready')
+      const metrics = (await rawRequest(url, '/_metrics')).json()
+      expect(metrics.stores.rate_limit.fallbackDecisions).toBeGreaterThan(0)
+      const prometheus = (await rawRequest(url, '/_metrics/prometheus')).body
+      expect(prometheus).toContain('tollgate_store_up{store="redis"} 0')
+      expect(prometheus).toMatch(/tollgate_store_fallback_decisions_total\{store="redis"\} [1-9]/)
       expect(seen.length - stoppedAt).toBeGreaterThan(10) // the load went on through the outage
       await redis.restart()
       const deadline = performance.now() + 5_000
