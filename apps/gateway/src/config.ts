@@ -166,5 +166,6 @@ export const loadConfig = async (options: LoadConfigOptions = {}): Promise<Loade
   const envApplied = applyEnvOverrides(raw, env)
   const config = validateConfig(raw, { port: DEFAULT_PORT, host: DEFAULT_HOST })
   if (config.keys?.file) config.keys.file = resolve(file ? dirname(file) : cwd, config.keys.file)
+  if (config.upstreamPresetsFile) config.upstreamPresetsFile = resolve(file ? dirname(file) : cwd, config.upstreamPresetsFile)
   return { config, source: { file, env: envApplied } }
 }

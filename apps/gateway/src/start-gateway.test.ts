@@ -141,3 +141,26 @@ describe('API keys in the app', () => {
     }
   })
 })
+
+describe('upstream presets file', () => {
+  it('merges a presets file over the built-ins and rejects a bad one naming the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-presets-'))
+    try {
+      const { writeFileSync } = await import('node:fs')
+      const good = join(dir, 'presets.json')
+      writeFileSync(good, JSON.stringify({ presets: { crm: { requestsPerSecond: 2 } } }))
+      const config = validateConfig({ ...local, keys: { store: 'memory' }, upstreamPresetsFile: good, routes: [] }, local)
+      running = await startGateway(config, { logger: quiet() })
+      expect(running.gateway.options.upstreamPresets).toHaveProperty('crm')
+      expect(running.gateway.options.upstreamPresets).toHaveProperty('github')
+      await running.stop()
+      running = undefined
+      const bad = join(dir, 'bad.json')
+      writeFileSync(bad, JSON.stringify({ presets: { github: { requestsPerHour: -1 } } }))
+      const badConfig = validateConfig({ ...local, keys: { store: 'memory' }, upstreamPresetsFile: bad, routes: [] }, local)
+      await expect(startGateway(badConfig, { logger: quiet() })).rejects.toThrow(/upstreamPresetsFile .*presets\.github\.requestsPerHour/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -3,6 +3,7 @@ import {
   APIGateway,
   ConfigError,
   FileKeyStore,
+  loadPresetOverrides,
   MemoryKeyStore,
   type APIKeyStore,
   type GatewayOptions,
@@ -55,6 +56,14 @@ export const openKeyStore = async (config: TollgateConfig): Promise<APIKeyStore 
   }
 }
 
+const loadPresets = async (path: string) => {
+  try {
+    return await loadPresetOverrides(path)
+  } catch (error) {
+    throw new ConfigError(`upstreamPresetsFile (${path}): ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
+}
+
 /** Rewrites the core's `options.timeoutMs must …` into `routes[2].timeoutMs must …` so the message names the config field. */
 const routeError = (error: unknown, index: number, prefix: string): ConfigError => {
   const field = `routes[${index}]`
@@ -90,7 +99,12 @@ export const startGateway = async (config: TollgateConfig, options: StartGateway
       })
     }
     const keyStore = await openKeyStore(config)
-    gateway = new APIGateway({ ...toGatewayOptions(config, logger), ...(keyStore ? { apiKeys: { store: keyStore } } : {}) })
+    const upstreamPresets = config.upstreamPresetsFile ? await loadPresets(config.upstreamPresetsFile) : undefined
+    gateway = new APIGateway({
+      ...toGatewayOptions(config, logger),
+      ...(keyStore ? { apiKeys: { store: keyStore } } : {}),
+      ...(upstreamPresets ? { upstreamPresets } : {}),
+    })
     config.routes.forEach(({ prefix, upstream, ...routeOptions }, i) => {
       const target = upstream === DEMO_UPSTREAM ? demo!.url : upstream
       try {

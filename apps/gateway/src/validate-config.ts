@@ -49,6 +49,8 @@ export interface TollgateConfig {
   logLevel?: LogLevelName
   shutdownTimeoutMs?: number
   server?: { maxHeaderBytes?: number; headersTimeoutMs?: number; requestTimeoutMs?: number; keepAliveTimeoutMs?: number }
+  /** A JSON file of upstream-limit preset overrides (per tenant or environment), merged over the built-in presets. */
+  upstreamPresetsFile?: string
   /** Fields this app does not know are passed to the APIGateway constructor unchanged (with a warning). */
   [option: string]: unknown
 }
@@ -59,7 +61,7 @@ export type TollgateConfigInput = Partial<Omit<TollgateConfig, 'routes'>> & { ro
 /** Top-level fields this app knows; anything else goes to the APIGateway constructor as it is. */
 export const KNOWN_FIELDS = new Set([
   'port', 'host', 'redisUrl', 'adminToken', 'trustProxy', 'defaultRateLimit', 'keys', 'routes', 'demoUpstream',
-  'logLevel', 'shutdownTimeoutMs', 'server', '$schema',
+  'logLevel', 'shutdownTimeoutMs', 'server', 'upstreamPresetsFile', '$schema',
 ])
 
 /** JSON has no comments: keys starting with "//" are notes, dropped before anything else sees the config. */
@@ -229,6 +231,9 @@ export const validateConfig = (value: unknown, defaults: { port: number; host: s
   if (raw.shutdownTimeoutMs !== undefined) config.shutdownTimeoutMs = checkNumber('shutdownTimeoutMs', raw.shutdownTimeoutMs, 0, 600_000)
   if (raw.server !== undefined) config.server = checkServer(raw.server)
   if (raw.demoUpstream !== undefined) config.demoUpstream = checkDemoUpstream(raw.demoUpstream)
+  if (raw.upstreamPresetsFile !== undefined) {
+    config.upstreamPresetsFile = checkString('upstreamPresetsFile', raw.upstreamPresetsFile, 'a JSON file path such as "presets.json"')
+  }
   // Without a keys section: Redis when there is one, else a file, so keys survive a restart (never memory by surprise).
   config.keys = checkKeys(raw.keys ?? { store: config.redisUrl ? 'redis' : 'file' })
   if (config.keys.store === 'redis' && !config.redisUrl) {
