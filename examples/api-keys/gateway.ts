@@ -19,10 +19,14 @@ export async function main(): Promise<APIKeysExampleResult> {
 
   // The plaintext key is shown this once; the gateway stores only its hash.
   const basicKey = await gateway.apiKeyManager.createApiKey('Basic App')
-  const premium = await gateway.apiKeyManager.createApiKeyWithId('Premium App', { requestsPerMinute: 1000 }, {
-    expiresAt: Date.now() + 86_400_000,
-    metadata: { team: 'growth' },
-  })
+  const premium = await gateway.apiKeyManager.createApiKeyWithId(
+    'Premium App',
+    { requestsPerMinute: 1000 },
+    {
+      expiresAt: Date.now() + 86_400_000,
+      metadata: { team: 'growth' },
+    },
+  )
 
   const { url } = await gateway.start({ port: 0 })
   try {

@@ -17,6 +17,10 @@ describe('examples/basic', () => {
     expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/)
     expect(result.flakyUpstreamRequests).toBe(3) // 3 attempts, then the open breaker kept the 2nd request away
     expect(result.metrics).toMatchObject({ requests_total: 8, requests_success: 3, requests_failed: 2 })
-    expect(Object.values(result.metrics.circuit_breakers).map((b) => b.state).sort()).toEqual(['CLOSED', 'OPEN'])
+    expect(
+      Object.values(result.metrics.circuit_breakers)
+        .map((b) => b.state)
+        .sort(),
+    ).toEqual(['CLOSED', 'OPEN'])
   })
 })

@@ -13,7 +13,12 @@ export interface BasicExampleResult {
   /** Requests the always-failing upstream received (retries included). */
   flakyUpstreamRequests: number
   /** A few fields of GET /_metrics. */
-  metrics: { requests_total: number; requests_success: number; requests_failed: number; circuit_breakers: Record<string, { state: string }> }
+  metrics: {
+    requests_total: number
+    requests_success: number
+    requests_failed: number
+    circuit_breakers: Record<string, { state: string }>
+  }
 }
 
 export async function main(): Promise<BasicExampleResult> {

@@ -117,5 +117,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.table(result.workers)
   const saw429 = Object.values(result.workers).reduce((sum, w) => sum + w.saw429, 0)
   console.log(`429s seen by workers: ${saw429}`)
-  console.log(`upstream: ${result.upstream.accepted} accepted, at most ${result.upstream.maxInOneWindow}/window (limit ${result.upstream.limitPerSecond}), ${result.upstream.sent429} 429s sent`)
+  console.log(
+    `upstream: ${result.upstream.accepted} accepted, at most ${result.upstream.maxInOneWindow}/window (limit ${result.upstream.limitPerSecond}), ${result.upstream.sent429} 429s sent`,
+  )
 }

@@ -9,7 +9,12 @@ export const redactUrl = (url: string): string => url.replace(/^([a-z]+:\/\/[^:@
 const rateSummary = (limit: unknown): string | undefined => {
   if (typeof limit !== 'object' || limit === null) return undefined
   const l = limit as Record<string, unknown>
-  const windows = [['requestsPerSecond', 's'], ['requestsPerMinute', 'min'], ['requestsPerHour', 'h'], ['requestsPerDay', 'day']]
+  const windows = [
+    ['requestsPerSecond', 's'],
+    ['requestsPerMinute', 'min'],
+    ['requestsPerHour', 'h'],
+    ['requestsPerDay', 'day'],
+  ]
     .filter(([field]) => l[field!] !== undefined)
     .map(([field, unit]) => `${String(l[field!])}/${unit}`)
   const parts = [windows.join(' + ') || 'custom']
@@ -40,7 +45,8 @@ export const describeRoute = (route: Route, demoUrl: string | undefined): string
   if (rate) parts.push(rate)
   if (raw.cacheTtl !== undefined) parts.push(`cache ${String(raw.cacheTtl)}s`)
   if (raw.upstreamLimit !== undefined) parts.push('upstream limit')
-  const pool = targets.length > 1 ? ` (${route.pool.strategy}${route.pool.healthCheck ? `, health ${route.pool.healthCheck.path}` : ''})` : ''
+  const pool =
+    targets.length > 1 ? ` (${route.pool.strategy}${route.pool.healthCheck ? `, health ${route.pool.healthCheck.path}` : ''})` : ''
   return `${route.prefix} → ${targets.join(', ')}${pool} [${methods}] ${parts.join(', ')} (id ${route.id})`
 }
 

@@ -41,7 +41,11 @@ describe('validateConfig', () => {
     ['a non-redis URL', { redisUrl: 'http://127.0.0.1:6379', routes: [] }, 'redisUrl must be a redis:// or rediss:// URL'],
     ['a bad trustProxy', { trustProxy: 'yes', routes: [] }, 'trustProxy must be true, false, a number of trusted hops'],
     ['a bad log level', { logLevel: 'loud', routes: [] }, 'logLevel must be one of silent, fatal, error, warn, info'],
-    ['a bad failure rate', { demoUpstream: { failureRate: 2 }, routes: [] }, 'demoUpstream.failureRate must be a number from 0 to 1, got 2'],
+    [
+      'a bad failure rate',
+      { demoUpstream: { failureRate: 2 }, routes: [] },
+      'demoUpstream.failureRate must be a number from 0 to 1, got 2',
+    ],
     ['an unknown server limit', { server: { maxHeaders: 1 }, routes: [] }, 'server.maxHeaders is not an option'],
   ])('names the field: %s', (_case, config, message) => {
     expect(() => validateConfig(config, defaults)).toThrow(ConfigError)
@@ -49,12 +53,17 @@ describe('validateConfig', () => {
   })
 
   it('never echoes a malformed admin token', () => {
-    expect(() => validateConfig({ adminToken: 'hunter2', routes: [] }, defaults)).toThrow(/^adminToken must be a string of at least 16 characters/)
+    expect(() => validateConfig({ adminToken: 'hunter2', routes: [] }, defaults)).toThrow(
+      /^adminToken must be a string of at least 16 characters/,
+    )
     expect(() => validateConfig({ adminToken: 'hunter2', routes: [] }, defaults)).not.toThrow(/hunter2/)
   })
 
   it('fills defaults, drops // notes and keeps fields it does not know', () => {
-    const config = validateConfig({ '//': 'note', routes: [{ ...route, '//': 'note', upstreamLimit: { maxConcurrent: 4 } }], futureOption: 1 }, defaults)
+    const config = validateConfig(
+      { '//': 'note', routes: [{ ...route, '//': 'note', upstreamLimit: { maxConcurrent: 4 } }], futureOption: 1 },
+      defaults,
+    )
     expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', keys: { store: 'file', file: 'data/keys.json' }, futureOption: 1 })
     expect(config.routes[0]).toEqual({ ...route, upstreamLimit: { maxConcurrent: 4 } })
     expect(config).not.toHaveProperty('//')
@@ -71,7 +80,12 @@ describe('loadConfig', () => {
   it('uses the built-in default (demo upstream, keys in a file, no Redis) when no file is given', async () => {
     const { config, source } = await loadConfig({ env: {}, cwd: '/srv/app' })
     expect(source).toEqual({ file: undefined, env: [] })
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', keys: { store: 'file', file: '/srv/app/.tollgate/keys.json' }, demoUpstream: {} })
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      keys: { store: 'file', file: '/srv/app/.tollgate/keys.json' },
+      demoUpstream: {},
+    })
     expect(config.redisUrl).toBeUndefined()
     expect(config.routes[0]).toMatchObject({ prefix: '/api', upstream: 'demo' })
   })

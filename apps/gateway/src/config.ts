@@ -122,7 +122,13 @@ type Override = [env: string, field: keyof TollgateConfig, parse: (name: string,
 const parseTrustProxy = (name: string, value: string): unknown => {
   if (value === 'true' || value === 'false') return value === 'true'
   if (/^\d+$/.test(value)) return checkTrustProxy(name, Number(value))
-  return checkTrustProxy(name, value.split(',').map((ip) => ip.trim()).filter(Boolean))
+  return checkTrustProxy(
+    name,
+    value
+      .split(',')
+      .map((ip) => ip.trim())
+      .filter(Boolean),
+  )
 }
 
 /** Environment variables that win over the file, each checked under its own name. */

@@ -81,7 +81,9 @@ describe('startGateway', () => {
       },
       local,
     )
-    await expect(startGateway(config, { logger: quiet() })).rejects.toThrow('routes[1].timeoutMs must be a number from 1 to 3600000, got -1')
+    await expect(startGateway(config, { logger: quiet() })).rejects.toThrow(
+      'routes[1].timeoutMs must be a number from 1 to 3600000, got -1',
+    )
     const pool = validateConfig({ routes: [{ prefix: '/p', upstream: ['http://127.0.0.1:1', 'ftp://x'] }] }, local)
     await expect(startGateway(pool, { logger: quiet() })).rejects.toThrow('routes[0].upstream.targets[1] must use http: or https:')
     const retry = validateConfig({ routes: [{ prefix: '/r', upstream: 'http://127.0.0.1:1', retry: { attempts: 0 } }] }, local)
@@ -101,7 +103,7 @@ describe('startGateway', () => {
     ])
     expect(running.gateway.options).toMatchObject({ futureOption: true })
 
-    const secret = { adminToken: 'x'.repeat(20) + 'SECRET', redisUrl: 'redis://user:PASSWORD@cache:6379' }
+    const secret = { adminToken: `${'x'.repeat(20)}SECRET`, redisUrl: 'redis://user:PASSWORD@cache:6379' }
     const banner = formatBanner(running, { ...config, ...secret }, { file: '/etc/tollgate.json', env: ['TOLLGATE_ADMIN_TOKEN'] }).join('\n')
     expect(banner).toContain('admin API: on')
     expect(banner).toContain('redis redis://user:***@cache:6379')
@@ -122,12 +124,15 @@ describe('API keys in the app', () => {
   it('keeps keys in the file store across a restart, so an issued key still works', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-keys-'))
     try {
-      const config = validateConfig({
-        ...local,
-        keys: { store: 'file', file: join(dir, 'keys.json') },
-        demoUpstream: {},
-        routes: [{ prefix: '/api', upstream: 'demo', requireAuth: true }],
-      }, local)
+      const config = validateConfig(
+        {
+          ...local,
+          keys: { store: 'file', file: join(dir, 'keys.json') },
+          demoUpstream: {},
+          routes: [{ prefix: '/api', upstream: 'demo', requireAuth: true }],
+        },
+        local,
+      )
       running = await startGateway(config, { logger: quiet() })
       const key = await running.gateway.apiKeyManager.createApiKey('survivor')
       await running.stop()

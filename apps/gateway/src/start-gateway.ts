@@ -52,7 +52,9 @@ export const openKeyStore = async (config: TollgateConfig): Promise<APIKeyStore 
   try {
     return await FileKeyStore.open({ path: keys.file ?? 'data/keys.json' })
   } catch (error) {
-    throw new ConfigError(`keys.file: cannot open ${keys.file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    throw new ConfigError(`keys.file: cannot open ${keys.file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
   }
 }
 

@@ -60,8 +60,20 @@ export type TollgateConfigInput = Partial<Omit<TollgateConfig, 'routes'>> & { ro
 
 /** Top-level fields this app knows; anything else goes to the APIGateway constructor as it is. */
 export const KNOWN_FIELDS = new Set([
-  'port', 'host', 'redisUrl', 'adminToken', 'trustProxy', 'defaultRateLimit', 'keys', 'routes', 'demoUpstream',
-  'logLevel', 'shutdownTimeoutMs', 'server', 'upstreamPresetsFile', '$schema',
+  'port',
+  'host',
+  'redisUrl',
+  'adminToken',
+  'trustProxy',
+  'defaultRateLimit',
+  'keys',
+  'routes',
+  'demoUpstream',
+  'logLevel',
+  'shutdownTimeoutMs',
+  'server',
+  'upstreamPresetsFile',
+  '$schema',
 ])
 
 /** JSON has no comments: keys starting with "//" are notes, dropped before anything else sees the config. */
@@ -71,9 +83,25 @@ const withoutNotes = (value: Record<string, unknown>): Record<string, unknown> =
 
 /** registerRoute options of the core and its capabilities; others are passed through with a warning. */
 export const KNOWN_ROUTE_FIELDS = new Set([
-  'prefix', 'upstream', 'methods', 'timeoutMs', 'totalTimeoutMs', 'retry', 'circuitBreaker', 'stripPrefix',
-  'maxBodyBytes', 'id', 'preserveHost', 'rateLimit', 'requireAuth', 'cacheTtl', 'staleIfError', 'cacheShared',
-  'cacheVaryOnEncoding', 'cacheMaxBodyBytes', 'upstreamLimit',
+  'prefix',
+  'upstream',
+  'methods',
+  'timeoutMs',
+  'totalTimeoutMs',
+  'retry',
+  'circuitBreaker',
+  'stripPrefix',
+  'maxBodyBytes',
+  'id',
+  'preserveHost',
+  'rateLimit',
+  'requireAuth',
+  'cacheTtl',
+  'staleIfError',
+  'cacheShared',
+  'cacheVaryOnEncoding',
+  'cacheMaxBodyBytes',
+  'upstreamLimit',
 ])
 
 const fail = (field: string, expected: string, value: unknown): never => {
@@ -128,7 +156,8 @@ const checkObject = (field: string, value: unknown, example: string): Record<str
 
 const checkKeys = (value: unknown): KeysConfig => {
   const keys = checkObject('keys', value, '{ "store": "file", "file": "data/keys.json" }')
-  if (!KEY_STORES.includes(keys.store as KeyStoreKind)) fail('keys.store', `one of ${KEY_STORES.map((s) => `"${s}"`).join(', ')}`, keys.store)
+  if (!KEY_STORES.includes(keys.store as KeyStoreKind))
+    fail('keys.store', `one of ${KEY_STORES.map((s) => `"${s}"`).join(', ')}`, keys.store)
   const out: KeysConfig = { store: keys.store as KeyStoreKind }
   if (keys.file !== undefined) out.file = checkString('keys.file', keys.file, 'a file path such as "data/keys.json"')
   else if (out.store === 'file') out.file = 'data/keys.json'
@@ -148,7 +177,9 @@ const checkServer = (value: unknown): NonNullable<TollgateConfig['server']> => {
   const server = checkObject('server', value, '{ "maxHeaderBytes": 16384 }')
   for (const [name, v] of Object.entries(server)) {
     if (!['maxHeaderBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs'].includes(name)) {
-      throw new ConfigError(`server.${name} is not an option; expected maxHeaderBytes, headersTimeoutMs, requestTimeoutMs or keepAliveTimeoutMs`)
+      throw new ConfigError(
+        `server.${name} is not an option; expected maxHeaderBytes, headersTimeoutMs, requestTimeoutMs or keepAliveTimeoutMs`,
+      )
     }
     checkNumber(`server.${name}`, v, 1, 86_400_000)
   }
@@ -174,7 +205,8 @@ const checkRoute = (value: unknown, i: number, seen: Map<string, number>): Route
   if (!prefix.startsWith('/')) fail(`${field}.prefix`, 'a path starting with "/", such as "/api/users"', prefix)
   const key = prefix.replace(/\/+$/, '') || '/'
   const first = seen.get(key)
-  if (first !== undefined) throw new ConfigError(`${field}.prefix "${prefix}" duplicates routes[${first}].prefix; each prefix may appear once`)
+  if (first !== undefined)
+    throw new ConfigError(`${field}.prefix "${prefix}" duplicates routes[${first}].prefix; each prefix may appear once`)
   seen.set(key, i)
   if (route.upstream === undefined) throw new ConfigError(`${field}.upstream is required: ${UPSTREAM_FORM}`)
   const upstream = checkUpstream(`${field}.upstream`, route.upstream)
@@ -239,6 +271,6 @@ export const validateConfig = (value: unknown, defaults: { port: number; host: s
   if (config.keys.store === 'redis' && !config.redisUrl) {
     throw new ConfigError('keys.store is "redis" but redisUrl is not set; set redisUrl (or REDIS_URL) or use "file" or "memory"')
   }
-  delete config['$schema']
+  delete config.$schema
   return config
 }

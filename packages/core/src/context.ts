@@ -48,5 +48,3 @@ declare module 'hono' {
     upstreamAttempts: number
   }
 }
-
-export {}

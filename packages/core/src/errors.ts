@@ -50,12 +50,7 @@ export class GatewayError extends HTTPException {
 export const errorBody = (code: ErrorCode, message: string): ErrorBody => ({ error: { code, message } })
 
 /** Builds the JSON error response without a Hono context (usable from plain fetch handlers). */
-export const errorResponse = (
-  status: ContentfulStatusCode,
-  code: ErrorCode,
-  message: string,
-  headers?: Record<string, string>,
-): Response =>
+export const errorResponse = (status: ContentfulStatusCode, code: ErrorCode, message: string, headers?: Record<string, string>): Response =>
   new Response(JSON.stringify(errorBody(code, message)), {
     status,
     headers: { 'content-type': 'application/json; charset=UTF-8', ...headers },

@@ -79,9 +79,19 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
         samples: [{ labels: { store: 'redis' }, value }],
       })
       return [
-        one('tollgate_store_up', 'Whether the shared rate-limit store answers (1) or the failure policy applies (0)', 'gauge', Number(stats.status === 'up')),
+        one(
+          'tollgate_store_up',
+          'Whether the shared rate-limit store answers (1) or the failure policy applies (0)',
+          'gauge',
+          Number(stats.status === 'up'),
+        ),
         one('tollgate_store_failures_total', 'Store errors and timeouts', 'counter', stats.failures),
-        one('tollgate_store_fallback_decisions_total', 'Limit decisions made by the local fallback limiter', 'counter', stats.fallbackDecisions),
+        one(
+          'tollgate_store_fallback_decisions_total',
+          'Limit decisions made by the local fallback limiter',
+          'counter',
+          stats.fallbackDecisions,
+        ),
         one('tollgate_store_allowed_on_failure_total', "Requests let through by the 'allow' policy", 'counter', stats.allowedOnFailure),
         one('tollgate_store_denied_on_failure_total', "Requests refused by the 'deny' policy", 'counter', stats.deniedOnFailure),
       ]

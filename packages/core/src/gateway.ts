@@ -335,7 +335,8 @@ export class APIGateway {
     if (this.#server) throw new Error('start: the gateway is already running; call stop() first')
     const port = options.port ?? 8080
     const host = options.host ?? '127.0.0.1'
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigError(`start: port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`)
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new ConfigError(`start: port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`)
     const limits = this.options.server ?? {}
     const headersTimeout = limits.headersTimeoutMs ?? 10_000
     const server = createAdaptorServer({
@@ -385,7 +386,10 @@ export class APIGateway {
       server.closeIdleConnections()
       const sweep = setInterval(() => server.closeIdleConnections(), 10)
       let deadline: NodeJS.Timeout | undefined
-      await Promise.race([closed, new Promise<void>((resolve) => (deadline = setTimeout(resolve, this.options.shutdownTimeoutMs ?? 10_000)))])
+      await Promise.race([
+        closed,
+        new Promise<void>((resolve) => (deadline = setTimeout(resolve, this.options.shutdownTimeoutMs ?? 10_000))),
+      ])
       clearInterval(sweep)
       clearTimeout(deadline)
       server.closeAllConnections()
@@ -533,7 +537,9 @@ export class APIGateway {
       onChange: (target, healthy) => {
         // Passing active checks again is better evidence than a breaker still waiting out its recovery timeout.
         if (healthy) this.breakers.get(target.origin, route.options.circuitBreaker).reset()
-        this.logger.warn(`route ${route.id}: target ${target.url.origin}${target.basePath} is ${healthy ? 'healthy again' : 'unhealthy'}${healthy ? '' : ` (${target.lastCheckError ?? 'failed checks'})`}`)
+        this.logger.warn(
+          `route ${route.id}: target ${target.url.origin}${target.basePath} is ${healthy ? 'healthy again' : 'unhealthy'}${healthy ? '' : ` (${target.lastCheckError ?? 'failed checks'})`}`,
+        )
       },
     })
   }
@@ -556,5 +562,7 @@ const validateTrustProxy = (value: unknown): TrustProxy => {
   if (typeof value === 'boolean') return value
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100) return value
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map(normalizeIp)
-  throw new ConfigError(`options.trustProxy must be true, false, a number of trusted hops, or a list of proxy IPs, got ${JSON.stringify(value)}`)
+  throw new ConfigError(
+    `options.trustProxy must be true, false, a number of trusted hops, or a list of proxy IPs, got ${JSON.stringify(value)}`,
+  )
 }

@@ -21,7 +21,13 @@ export * from './middleware/index.js'
 export * from './keys/index.js'
 export * from './admin/index.js'
 export { poolFamilies, routeStatus, type RouteStatus, type TargetStatus } from './pool/route-status.js'
-export { HealthChecker, HEALTH_CHECK_JITTER, type HealthProbe, type HealthCheckerOptions, type ProbeRequest } from './pool/health-checker.js'
+export {
+  HealthChecker,
+  HEALTH_CHECK_JITTER,
+  type HealthProbe,
+  type HealthCheckerOptions,
+  type ProbeRequest,
+} from './pool/health-checker.js'
 export { createHTTPProbe, type HTTPProbe } from './pool/http-probe.js'
 export { balancers, toPoolSpec } from './pool/upstream-pool.js'
 export { RoundRobinBalancer } from './pool/round-robin.js'

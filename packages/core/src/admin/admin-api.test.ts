@@ -74,7 +74,12 @@ describe('adminApi', () => {
     ]
     for (const [label, headers] of wrong) {
       it(`answers 401 unauthorized for ${label}`, async () => {
-        for (const [method, path] of [['GET', '/keys'], ['POST', '/keys'], ['DELETE', '/cache'], ['GET', '/nowhere']] as const) {
+        for (const [method, path] of [
+          ['GET', '/keys'],
+          ['POST', '/keys'],
+          ['DELETE', '/cache'],
+          ['GET', '/nowhere'],
+        ] as const) {
           const res = await app.request(path, { method, headers, ...(method === 'POST' ? { body: '{"name":"x"}' } : {}) })
           expect(res.status).toBe(401)
           expect(res.headers.get('www-authenticate')).toBe('Bearer realm="tollgate-admin"')
@@ -133,7 +138,11 @@ describe('adminApi', () => {
       ['a name over 200 characters', { name: 'x'.repeat(201) }, 'name: '],
       ['an unknown field', { name: 'x', expires_at: 1 }, 'expires_at: unknown field'],
       ['a rateLimit that is not an object', { name: 'x', rateLimit: 5 }, 'rateLimit: expected an object'],
-      ['a rateLimit the limiter rejects', { name: 'x', rateLimit: { requestsPerMinute: -1 } }, 'rateLimit.requestsPerMinute must be a positive number'],
+      [
+        'a rateLimit the limiter rejects',
+        { name: 'x', rateLimit: { requestsPerMinute: -1 } },
+        'rateLimit.requestsPerMinute must be a positive number',
+      ],
       ['an unknown tier', { name: 'x', tier: 'gold' }, 'tier: unknown tier "gold"'],
       ['a numeric tier', { name: 'x', tier: 3 }, 'tier: '],
       ['an unparseable expiresAt', { name: 'x', expiresAt: 'next week' }, 'expiresAt: expected an ISO 8601'],
@@ -254,7 +263,10 @@ describe('adminApi', () => {
       expect(await res.json()).toEqual({ routeId: 'api-users', index: 1, draining: true })
       res = await call('POST', '/routes/api-users/targets/1/undrain')
       expect(await res.json()).toEqual({ routeId: 'api-users', index: 1, draining: false })
-      expect(calls.drains).toEqual([['api-users', 1, true], ['api-users', 1, false]])
+      expect(calls.drains).toEqual([
+        ['api-users', 1, true],
+        ['api-users', 1, false],
+      ])
 
       for (const path of ['/routes/api-users/targets/5/drain', '/routes/other/targets/0/undrain']) {
         res = await call('POST', path)

@@ -127,7 +127,10 @@ export const adminApi = (deps: AdminDeps): Hono => {
     return c.json({ purged: await deps.purgeCache(prefix) })
   })
 
-  for (const [action, drain] of [['drain', true], ['undrain', false]] as const) {
+  for (const [action, drain] of [
+    ['drain', true],
+    ['undrain', false],
+  ] as const) {
     app.post(`/routes/:id/targets/:index/${action}`, async (c) => {
       const routeId = c.req.param('id')
       const raw = c.req.param('index')

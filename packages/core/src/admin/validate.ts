@@ -14,8 +14,7 @@ export class FieldError extends Error {
 
 export type JSONObject = Record<string, unknown>
 
-const isObject = (value: unknown): value is JSONObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is JSONObject => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** The request body as a JSON object; an empty body counts as `{}` only when `allowEmpty`. */
 export const readJSONObject = async (c: Context, allowEmpty = false): Promise<JSONObject> => {

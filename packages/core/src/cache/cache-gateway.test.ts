@@ -40,7 +40,7 @@ describe('response cache through the gateway', () => {
 
   it("never serves one API key's cached response to another on auth routes", async () => {
     const up = await h.upstream({
-      handler: (req, res) => {
+      handler: (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/plain' })
         res.end(`private data #${up.count()}`)
         return true

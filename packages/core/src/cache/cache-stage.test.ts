@@ -435,7 +435,9 @@ const describeCacheStage = (name: string, makeStore: (clock: Clock) => Promise<S
     it('refreshes an expired entry when the upstream answers, and never serves must-revalidate stale', async () => {
       let failing = false
       const upstream = fakeUpstream((_, n) =>
-        failing ? gatewayFailure() : new Response(`body ${n}`, { headers: { 'cache-control': n === 1 ? 'max-age=10' : 'max-age=10, must-revalidate' } }),
+        failing
+          ? gatewayFailure()
+          : new Response(`body ${n}`, { headers: { 'cache-control': n === 1 ? 'max-age=10' : 'max-age=10, must-revalidate' } }),
       )
       const hono = app({ cacheTtl: 10, staleIfError: 60 }, upstream)
       await get(hono, '/s')

@@ -180,7 +180,13 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     // The client's body ends only once the record is written, so its next request finds it (one store
     // round trip added to misses); the bytes themselves stream through as they arrive.
     const held = toClient.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({ flush: () => stored.then(() => {}, () => {}) }),
+      new TransformStream<Uint8Array, Uint8Array>({
+        flush: () =>
+          stored.then(
+            () => {},
+            () => {},
+          ),
+      }),
     )
     const response = withBody(upstream, held)
     response.headers.set('x-cache', 'MISS')
@@ -281,13 +287,12 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
   }
 }
 
-const isFresh = (entry: CachedResponse | undefined, now: number): boolean =>
-  entry !== undefined && now < entry.meta.freshUntil
+const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil
 
 const headerRecord = (entry: CachedResponse, status: CacheStatus, now: number): Record<string, string> => {
   const record: Record<string, string> = {}
   for (const [name, value] of entry.meta.headers) record[name] = value
-  record['age'] = String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000)))
+  record.age = String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000)))
   record['x-cache'] = status
   return record
 }

@@ -72,7 +72,9 @@ describe('response cache in front of a real upstream', () => {
     expect(head.headers.get('x-cache')).toBe('HIT')
     expect(upstream.count()).toBe(1)
 
-    const burst = await Promise.all(Array.from({ length: 50 }, () => fetch(`${base}/api/burst`).then(async (r) => [r.headers.get('x-cache'), await r.text()] as const)))
+    const burst = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`${base}/api/burst`).then(async (r) => [r.headers.get('x-cache'), await r.text()] as const)),
+    )
     expect(upstream.count()).toBe(2)
     expect(new Set(burst.map(([, body]) => body)).size).toBe(1)
     expect(burst.filter(([cache]) => cache === 'HIT')).toHaveLength(49)

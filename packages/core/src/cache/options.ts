@@ -32,7 +32,9 @@ export const DEFAULT_CACHE_MAX_BODY_BYTES = 1024 * 1024
 
 const nonNegative = (field: string, value: unknown, allowZero: boolean): number => {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ConfigError(`options.${field} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${JSON.stringify(value) ?? String(value)}`)
+    throw new ConfigError(
+      `options.${field} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${JSON.stringify(value) ?? String(value)}`,
+    )
   }
   return value
 }
@@ -57,7 +59,8 @@ export const resolveCacheOptions = (raw: Readonly<RouteOptions>): ResolvedCacheO
     }
     return undefined
   }
-  const maxBodyBytes = cacheMaxBodyBytes === undefined ? DEFAULT_CACHE_MAX_BODY_BYTES : nonNegative('cacheMaxBodyBytes', cacheMaxBodyBytes, true)
+  const maxBodyBytes =
+    cacheMaxBodyBytes === undefined ? DEFAULT_CACHE_MAX_BODY_BYTES : nonNegative('cacheMaxBodyBytes', cacheMaxBodyBytes, true)
   if (!Number.isInteger(maxBodyBytes)) throw new ConfigError(`options.cacheMaxBodyBytes must be an integer, got ${maxBodyBytes}`)
   return {
     ttlMs: Math.round(nonNegative('cacheTtl', cacheTtl, false) * 1000),

@@ -22,5 +22,4 @@ export const purgeCache = async (store: CacheStore, pathPrefix?: string): Promis
 }
 
 /** Removes a route's cached responses (for example when the route is removed or its upstream changes). */
-export const purgeRouteCache = (store: CacheStore, route: Pick<Route, 'prefix'>): Promise<number> =>
-  purgeCache(store, route.prefix)
+export const purgeRouteCache = (store: CacheStore, route: Pick<Route, 'prefix'>): Promise<number> => purgeCache(store, route.prefix)

@@ -72,7 +72,11 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    const results = await this.#redis.multi().unlink(this.#namespace + key).zrem(this.#index, key).exec()
+    const results = await this.#redis
+      .multi()
+      .unlink(this.#namespace + key)
+      .zrem(this.#index, key)
+      .exec()
     return check(results, 'delete')[0] === 1
   }
 
@@ -100,11 +104,7 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async size(): Promise<number> {
-    const results = await this.#redis
-      .multi()
-      .zremrangebyscore(this.#index, '-inf', this.#clock.now())
-      .zcard(this.#index)
-      .exec()
+    const results = await this.#redis.multi().zremrangebyscore(this.#index, '-inf', this.#clock.now()).zcard(this.#index).exec()
     return Number(check(results, 'size')[1])
   }
 

@@ -31,7 +31,10 @@ export const cacheSizeGauge = (store: CacheStore, options: CacheSizeGaugeOptions
       readAt = now
       store
         .size()
-        .then((size) => void (last = size), (error: unknown) => options.onError?.(error))
+        .then(
+          (size) => void (last = size),
+          (error: unknown) => options.onError?.(error),
+        )
         .finally(() => void (reading = false))
     }
     return last

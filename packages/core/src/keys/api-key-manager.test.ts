@@ -152,7 +152,8 @@ describe('APIKeyManager', () => {
 
   it('validates inputs with the functions it is given, naming the field', async () => {
     const strict = new APIKeyManager({
-      validateRateLimit: (value) => ((value as { requestsPerMinute?: unknown }).requestsPerMinute === -1 ? 'rateLimit.requestsPerMinute must be positive' : undefined),
+      validateRateLimit: (value) =>
+        (value as { requestsPerMinute?: unknown }).requestsPerMinute === -1 ? 'rateLimit.requestsPerMinute must be positive' : undefined,
       isTier: (name) => ['free', 'premium'].includes(name),
     })
     await expect(strict.createApiKey('')).rejects.toThrow(/name/)

@@ -14,7 +14,9 @@ const appWith = (stage: MiddlewareHandler, before?: MiddlewareHandler): Hono => 
   const app = new Hono()
   if (before) app.use('*', before)
   app.use('*', stage)
-  app.get('*', (c) => c.json({ apiKey: c.get('apiKey') ?? null, clientId: c.get('clientId') ?? null, drop: c.get('dropRequestHeaders') ?? null }))
+  app.get('*', (c) =>
+    c.json({ apiKey: c.get('apiKey') ?? null, clientId: c.get('clientId') ?? null, drop: c.get('dropRequestHeaders') ?? null }),
+  )
   return app
 }
 
@@ -85,7 +87,11 @@ describe('authStage', () => {
       headers: { authorization: `bearer   ${key}` },
     })
     expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ apiKey: { id, name: 'App' }, clientId: id, drop: ['x-internal', 'x-api-key', 'authorization'] })
+    expect(await res.json()).toMatchObject({
+      apiKey: { id, name: 'App' },
+      clientId: id,
+      drop: ['x-internal', 'x-api-key', 'authorization'],
+    })
   })
 
   it('answers 503 store_unavailable when the store cannot be read', async () => {

@@ -70,7 +70,8 @@ export const authStage = (route: Route, deps: AuthStageDeps): MiddlewareHandler 
   const { manager } = deps
   return async function authStage(c, next) {
     const presented = presentedKey(c)
-    if (!presented) return jsonError(c, 401, 'missing_api_key', 'An API key is required: send X-API-Key or Authorization: Bearer', MISSING_CHALLENGE)
+    if (!presented)
+      return jsonError(c, 401, 'missing_api_key', 'An API key is required: send X-API-Key or Authorization: Bearer', MISSING_CHALLENGE)
     let info: APIKeyInfo | null
     try {
       info = await manager.validateApiKey(presented.key)

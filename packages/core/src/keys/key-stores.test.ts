@@ -89,7 +89,11 @@ const describeKeyStore = (name: string, make: () => Promise<StoreFixture>): void
     })
 
     it('creates and validates a key', async () => {
-      const { id, key, info } = await manager.createApiKeyWithId('Premium', { requestsPerMinute: 1000 }, { tier: 'premium', metadata: { owner: 'ann' } })
+      const { id, key, info } = await manager.createApiKeyWithId(
+        'Premium',
+        { requestsPerMinute: 1000 },
+        { tier: 'premium', metadata: { owner: 'ann' } },
+      )
       expect(info).toEqual({
         id,
         name: 'Premium',
@@ -165,25 +169,26 @@ const describeKeyStore = (name: string, make: () => Promise<StoreFixture>): void
     })
 
     // The memory store forgets by design; every other store must keep its keys.
-    if (name !== 'memory') it('keeps keys across a restart', async () => {
-      if (!fixture.reopen) throw new Error(`${name} store fixture cannot reopen`)
-      const kept = await manager.createApiKeyWithId('Kept', { requestsPerMinute: 7 }, { tier: 'free' })
-      const revoked = await manager.createApiKeyWithId('Revoked')
-      const rotated = await manager.createApiKeyWithId('Rotated')
-      await manager.revokeApiKey(revoked.id)
-      const newKey = await manager.rotateApiKey(rotated.id)
-      await store.close()
+    if (name !== 'memory')
+      it('keeps keys across a restart', async () => {
+        if (!fixture.reopen) throw new Error(`${name} store fixture cannot reopen`)
+        const kept = await manager.createApiKeyWithId('Kept', { requestsPerMinute: 7 }, { tier: 'free' })
+        const revoked = await manager.createApiKeyWithId('Revoked')
+        const rotated = await manager.createApiKeyWithId('Rotated')
+        await manager.revokeApiKey(revoked.id)
+        const newKey = await manager.rotateApiKey(rotated.id)
+        await store.close()
 
-      store = await fixture.reopen()
-      const restarted = new APIKeyManager({ store, clock, serverSecret: 'test-secret' })
-      expect(await restarted.validateApiKey(kept.key)).toMatchObject({ id: kept.id, rateLimit: { requestsPerMinute: 7 }, tier: 'free' })
-      expect(await restarted.validateApiKey(revoked.key)).toBeNull()
-      expect(await restarted.validateApiKey(rotated.key)).toBeNull()
-      expect(await restarted.validateApiKey(newKey!)).toMatchObject({ id: rotated.id })
-      expect((await restarted.listApiKeys()).map((k) => k.name).sort()).toEqual(['Kept', 'Revoked', 'Rotated'])
-      // A different server secret cannot validate keys digested under the first one.
-      expect(await new APIKeyManager({ store, clock, serverSecret: 'other' }).validateApiKey(kept.key)).toBeNull()
-    })
+        store = await fixture.reopen()
+        const restarted = new APIKeyManager({ store, clock, serverSecret: 'test-secret' })
+        expect(await restarted.validateApiKey(kept.key)).toMatchObject({ id: kept.id, rateLimit: { requestsPerMinute: 7 }, tier: 'free' })
+        expect(await restarted.validateApiKey(revoked.key)).toBeNull()
+        expect(await restarted.validateApiKey(rotated.key)).toBeNull()
+        expect(await restarted.validateApiKey(newKey!)).toMatchObject({ id: rotated.id })
+        expect((await restarted.listApiKeys()).map((k) => k.name).sort()).toEqual(['Kept', 'Revoked', 'Rotated'])
+        // A different server secret cannot validate keys digested under the first one.
+        expect(await new APIKeyManager({ store, clock, serverSecret: 'other' }).validateApiKey(kept.key)).toBeNull()
+      })
   })
 }
 

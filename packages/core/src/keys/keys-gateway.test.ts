@@ -56,7 +56,9 @@ describe('admin API', () => {
 
   it('issues keys that work on auth routes, and drains targets, behind the bearer token', async () => {
     const up = await h.upstream()
-    const { url } = await h.gateway((g) => g.registerRoute('/api', up.url, { requireAuth: true, id: 'api' }), { adminToken: 'admin-secret' })
+    const { url } = await h.gateway((g) => g.registerRoute('/api', up.url, { requireAuth: true, id: 'api' }), {
+      adminToken: 'admin-secret',
+    })
     const admin = { authorization: 'Bearer admin-secret', 'content-type': 'application/json' }
     expect((await rawRequest(url, '/_admin/keys', { headers: { authorization: 'Bearer nope' } })).status).toBe(401)
     const created = await rawRequest(url, '/_admin/keys', { method: 'POST', headers: admin, body: JSON.stringify({ name: 'ci' }) })

@@ -131,7 +131,10 @@ export class RedisKeyStore implements APIKeyStore {
     const found = await Promise.all(ids.map((id) => this.get(id)))
     const records: APIKeyRecord[] = []
     const stale: string[] = []
-    found.forEach((record, i) => (record ? records.push(record) : stale.push(ids[i]!)))
+    found.forEach((record, i) => {
+      if (record) records.push(record)
+      else stale.push(ids[i]!)
+    })
     if (stale.length > 0) await this.#client.srem(this.#setKey, ...stale)
     return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
   }

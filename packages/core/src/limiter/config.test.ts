@@ -25,7 +25,10 @@ describe('RateLimitConfig', () => {
     [{ requestsPerMinute: 0 }, /rateLimit.requestsPerMinute must be a positive integer, got 0/],
     [{ requestsPerMinute: 1.5 }, /requestsPerMinute must be a positive integer/],
     [{ requestsPerMinute: '60' }, /requestsPerMinute must be a positive integer, got "60"/],
-    [{ requestsPerMinute: 60, algorithm: 'leaky' }, /rateLimit.algorithm must be one of 'sliding_window', 'token_bucket', 'fixed_window', got "leaky"/],
+    [
+      { requestsPerMinute: 60, algorithm: 'leaky' },
+      /rateLimit.algorithm must be one of 'sliding_window', 'token_bucket', 'fixed_window', got "leaky"/,
+    ],
     [{ requestsPerMinute: 60, cost: -1 }, /rateLimit.cost must be a positive number/],
     [{ requestsPerMinute: 3, cost: 5 }, /rateLimit.cost \(5\) is larger than a window's capacity \(3\)/],
     [{ requestsPerMinute: 60, burstSize: 10 }, /rateLimit.burstSize applies to algorithm 'token_bucket' only/],

@@ -68,7 +68,16 @@ const WINDOWS = [
   ['requestsPerDay', 86_400_000],
 ] as const
 
-const KNOWN = new Set(['requestsPerSecond', 'requestsPerMinute', 'requestsPerHour', 'requestsPerDay', 'burstSize', 'algorithm', 'cost', 'keyBy'])
+const KNOWN = new Set([
+  'requestsPerSecond',
+  'requestsPerMinute',
+  'requestsPerHour',
+  'requestsPerDay',
+  'burstSize',
+  'algorithm',
+  'cost',
+  'keyBy',
+])
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const ALGORITHMS = Object.values(RateLimitAlgorithm) as string[]
 
@@ -141,7 +150,9 @@ export const resolveRateLimit = (config: unknown, field = 'rateLimit'): Resolved
   for (const rule of rules) {
     const capacity = rule.burst ?? rule.limit
     if ((cost as number) > capacity) {
-      throw new RateLimitConfigError(`${field}.cost (${String(cost)}) is larger than a window's capacity (${capacity}): no request could pass`)
+      throw new RateLimitConfigError(
+        `${field}.cost (${String(cost)}) is larger than a window's capacity (${capacity}): no request could pass`,
+      )
     }
   }
   return Object.freeze({

@@ -55,7 +55,15 @@ describe('rateLimit() on a Hono app', () => {
 
   it("headers: 'draft' sends the IETF RateLimit and RateLimit-Policy fields", async () => {
     const clock = fakeClock()
-    const app = appWith({ requestsPerSecond: 10, burstSize: 20, algorithm: 'token_bucket', keyBy: 'x-client', headers: 'draft', store: new MemoryStore({ clock }), clock })
+    const app = appWith({
+      requestsPerSecond: 10,
+      burstSize: 20,
+      algorithm: 'token_bucket',
+      keyBy: 'x-client',
+      headers: 'draft',
+      store: new MemoryStore({ clock }),
+      clock,
+    })
     const res = await get(app)
     expect(res.headers.get('ratelimit-policy')).toBe('"default";q=20;w=1')
     expect(res.headers.get('ratelimit')).toBe('"default";r=19;t=1') // 1 token back in 100 ms → 1 s rounded up
@@ -79,7 +87,11 @@ describe('rateLimit() on a Hono app', () => {
     const fallback = appWith({ requestsPerMinute: 1, keyBy: 'x-client', store: new GuardedStore(failing, { logger: quiet }) })
     expect((await get(fallback)).status).toBe(200)
     expect((await get(fallback)).status).toBe(429) // the local fallback still limits
-    const deny = appWith({ requestsPerMinute: 1, keyBy: 'x-client', store: new GuardedStore(failing, { onStoreFailure: 'deny', logger: quiet }) })
+    const deny = appWith({
+      requestsPerMinute: 1,
+      keyBy: 'x-client',
+      store: new GuardedStore(failing, { onStoreFailure: 'deny', logger: quiet }),
+    })
     const res = await get(deny)
     expect(res.status).toBe(503)
     expect(await res.json()).toMatchObject({ error: { code: 'store_unavailable' } })
@@ -132,7 +144,10 @@ describe('rateLimitStage()', () => {
 
   it('route limit and caller limit both apply; a rejection consumes from neither', async () => {
     const rejected: string[] = []
-    const d = deps({ defaultRateLimit: { requestsPerMinute: 3, algorithm: 'fixed_window' }, onRejected: (c) => void rejected.push(c.req.path) })
+    const d = deps({
+      defaultRateLimit: { requestsPerMinute: 3, algorithm: 'fixed_window' },
+      onRejected: (c) => void rejected.push(c.req.path),
+    })
     const app = gatewayApp({
       narrow: rateLimitStage(route('narrow', { requestsPerMinute: 2, algorithm: 'fixed_window' }), d),
       open: rateLimitStage(route('open'), d),
@@ -187,7 +202,10 @@ describe('rateLimitStage()', () => {
   })
 
   it('store deny policy → 503 store_unavailable, never 429', async () => {
-    const d = deps({ store: new GuardedStore(failing, { onStoreFailure: 'deny', logger: quiet }), defaultRateLimit: { requestsPerSecond: 1 } })
+    const d = deps({
+      store: new GuardedStore(failing, { onStoreFailure: 'deny', logger: quiet }),
+      defaultRateLimit: { requestsPerSecond: 1 },
+    })
     const res = await gatewayApp({ api: rateLimitStage(route('api'), d) }).request('/api/x')
     expect(res.status).toBe(503)
     expect(await res.json()).toMatchObject({ error: { code: 'store_unavailable' } })

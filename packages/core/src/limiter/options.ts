@@ -24,5 +24,3 @@ declare module '../options.js' {
     keyPrefix?: string
   }
 }
-
-export {}

@@ -114,7 +114,10 @@ describe('rate limits through the gateway (memory store)', () => {
   it("puts a client IP on a tier with setClientTier('127.0.0.1', 'free')", async () => {
     const clock = testClock()
     const up = await h.upstream()
-    const { url, gateway } = await h.gateway((g) => g.registerRoute('/api', up.url), { clock, defaultRateLimit: { requestsPerMinute: 100 } })
+    const { url, gateway } = await h.gateway((g) => g.registerRoute('/api', up.url), {
+      clock,
+      defaultRateLimit: { requestsPerMinute: 100 },
+    })
     expect(limitHeaders(await rawRequest(url, '/api'))).toEqual({ status: 200, limit: '100', remaining: '99' })
     gateway.setClientTier('127.0.0.1', 'free')
     const seen = []
@@ -176,7 +179,8 @@ const burst = async (urls: readonly string[], n: number, path: string): Promise<
 }
 const count = (statuses: readonly number[], status: number) => statuses.filter((s) => s === status).length
 /** The rate limit store's stats as /_health shows them. */
-const storeStats = async (url: string) => (await health(url)).stores.rate_limit as { status: string; failures: number; fallbackDecisions: number }
+const storeStats = async (url: string) =>
+  (await health(url)).stores.rate_limit as { status: string; failures: number; fallbackDecisions: number }
 
 describe.skipIf(!redisAvailable())('rate limits through the gateway (Redis)', () => {
   let redis: RedisServerHandle
@@ -188,7 +192,10 @@ describe.skipIf(!redisAvailable())('rate limits through the gateway (Redis)', ()
   afterAll(() => redis?.close())
 
   /** Three gateways, each with its own Redis connection, on one upstream; one warm-up request each (loads the script). */
-  const threeInstances = async (rateLimit: NonNullable<Parameters<APIGateway['registerRoute']>[2]>['rateLimit'], options: GatewayOptions) => {
+  const threeInstances = async (
+    rateLimit: NonNullable<Parameters<APIGateway['registerRoute']>[2]>['rateLimit'],
+    options: GatewayOptions,
+  ) => {
     const up = await h.upstream()
     const keyPrefix = prefix()
     const instances = []

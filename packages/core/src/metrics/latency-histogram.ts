@@ -15,9 +15,7 @@ const BUCKET_COUNT = LINEAR_LIMIT + (LAST_EXPONENT - FIRST_EXPONENT + 1) * SUB_B
 const MAX_MICROS = 2 ** (LAST_EXPONENT + 1) - 1
 
 /** Prometheus' own default `le` boundaries, in seconds (the last one, +Inf, is implied). */
-export const DEFAULT_PROMETHEUS_BUCKETS: readonly number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-]
+export const DEFAULT_PROMETHEUS_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 /** Fine bucket index of a non-negative whole number of microseconds (already clamped to MAX_MICROS). */
 const bucketOf = (us: number): number => {
@@ -148,7 +146,7 @@ export class LatencyHistogram {
       seen += buckets[i] as number
       if (seen >= rank) {
         const mid = (lowerOf(i) + widthOf(i) / 2) / 1000
-        return mid < this.min ? this.min : mid > this.max ? this.max : mid
+        return mid < this.min ? this.min : Math.min(mid, this.max)
       }
     }
     return this.max

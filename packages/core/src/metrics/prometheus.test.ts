@@ -93,7 +93,12 @@ describe('renderPrometheus', () => {
   it('produces valid exposition text', () => {
     const { m } = busyMetrics()
     m.prometheus(() => [
-      { name: 'pool_connections', help: 'Open upstream connections.', type: 'gauge', samples: [{ labels: { origin: 'http://a' }, value: 3 }] },
+      {
+        name: 'pool_connections',
+        help: 'Open upstream connections.',
+        type: 'gauge',
+        samples: [{ labels: { origin: 'http://a' }, value: 3 }],
+      },
       // Duplicates of a built-in family are dropped rather than breaking the scrape.
       { name: 'tollgate_uptime_seconds', help: 'dup', type: 'gauge', samples: [{ value: 1 }] },
     ])

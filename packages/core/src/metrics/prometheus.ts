@@ -7,8 +7,7 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 const PREFIX = 'tollgate_'
 
 /** Label values escape backslash, double quote and newline. */
-export const escapeLabelValue = (value: string): string =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+export const escapeLabelValue = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 /** HELP text escapes backslash and newline. */
 const escapeHelp = (text: string): string => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
@@ -106,8 +105,7 @@ export const renderPrometheus = (metrics: GatewayMetrics): string => {
   })
 
   const breakers = metrics.readSection('circuit_breakers')
-  const entries =
-    breakers && typeof breakers === 'object' ? Object.entries(breakers as Record<string, unknown>) : []
+  const entries = breakers && typeof breakers === 'object' ? Object.entries(breakers as Record<string, unknown>) : []
   w.family(`${PREFIX}circuit_breaker_state`, 'gauge', 'Circuit breaker state per upstream origin: 0 closed, 1 half-open, 2 open.')
   for (const [origin, b] of entries) {
     w.sample(`${PREFIX}circuit_breaker_state`, labels({ origin }), circuitStateValue((b as { state?: unknown } | null)?.state))
@@ -125,7 +123,9 @@ export const renderPrometheus = (metrics: GatewayMetrics): string => {
   for (let i = 0; i < names.length; i++) {
     const name = `${PREFIX}${names[i] as string}_total`
     if (!w.family(name, 'counter', `Count of ${names[i] as string}, by route.`)) continue
-    routes.forEach((r, k) => w.sample(name, routeLabels[k] as string, r.counters[i] ?? 0))
+    routes.forEach((r, k) => {
+      w.sample(name, routeLabels[k] as string, r.counters[i] ?? 0)
+    })
   }
 
   for (const [gauge, value] of metrics.readGauges()) {

@@ -22,7 +22,9 @@ const capture = () => {
 const makeApp = (options: LoggingOptions) => {
   const app = new Hono()
   // Like the gateway's handler, and quiet: Hono's default one prints the error.
-  app.onError((err, c) => (err instanceof HTTPException ? err.getResponse() : c.json({ error: { code: 'internal_error', message: 'x' } }, 500)))
+  app.onError((err, c) =>
+    err instanceof HTTPException ? err.getResponse() : c.json({ error: { code: 'internal_error', message: 'x' } }, 500),
+  )
   app.use(async (c, next) => {
     c.set('route', { id: 'api-users' } as Route)
     c.set('clientId', 'key_42')

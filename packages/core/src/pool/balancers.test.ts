@@ -43,7 +43,12 @@ describe('round-robin', () => {
     const pool = poolOf('round-robin', weighted31)
     const picks = Array.from({ length: 1000 }, () => pool.pick(all))
     expect(picks.slice(0, 8).map((t) => t?.index)).toEqual([0, 0, 1, 0, 0, 0, 1, 0])
-    expect(tally(picks)).toEqual(new Map([[0, 750], [1, 250]]))
+    expect(tally(picks)).toEqual(
+      new Map([
+        [0, 750],
+        [1, 250],
+      ]),
+    )
     expect(longestRun(picks, 0)).toBeLessThanOrEqual(3)
     expect(longestRun(picks, 1)).toBe(1)
   })
@@ -59,7 +64,12 @@ describe('round-robin', () => {
     const [, b, c] = pool.targets
     c!.healthy = false
     const without = tally(Array.from({ length: 400 }, () => pool.pick(all)))
-    expect(without).toEqual(new Map([[0, 300], [1, 100]]))
+    expect(without).toEqual(
+      new Map([
+        [0, 300],
+        [1, 100],
+      ]),
+    )
     b!.draining = true
     expect(tally(Array.from({ length: 50 }, () => pool.pick(all)))).toEqual(new Map([[0, 50]]))
     b!.draining = false
@@ -115,7 +125,12 @@ describe('least-connections', () => {
     expect(Array.from({ length: 4 }, () => even.pick(all)?.index)).toEqual([0, 1, 0, 1])
     const pool = poolOf('least-connections', weighted31)
     const picks = Array.from({ length: 1000 }, () => pool.pick(all))
-    expect(tally(picks)).toEqual(new Map([[0, 750], [1, 250]]))
+    expect(tally(picks)).toEqual(
+      new Map([
+        [0, 750],
+        [1, 250],
+      ]),
+    )
     expect(longestRun(picks, 0)).toBeLessThanOrEqual(3)
   })
 
@@ -220,7 +235,10 @@ describe('hash', () => {
     }
     expect(moved / keys.length).toBeLessThanOrEqual(0.35)
     // Same answer as a pool built without that target.
-    const three = poolOf('hash', urls(4).filter((u) => u !== gone.origin))
+    const three = poolOf(
+      'hash',
+      urls(4).filter((u) => u !== gone.origin),
+    )
     for (const k of keys) expect(pool.pick(all, k)!.origin).toBe(three.pick(all, k)!.origin)
     gone.healthy = true
     for (const k of keys) expect(pool.pick(all, k)).toBe(before.get(k))
@@ -248,7 +266,10 @@ describe('hash', () => {
     expect(hash32('a')).not.toBe(hash32('b'))
     expect(hash32('10.0.0.1')).toBe(hash32('10.0.0.1'))
     expect(Number.isInteger(hash32('x')) && hash32('x') >= 0 && hash32('x') < 2 ** 32).toBe(true)
-    const heavy = poolOf('hash', [{ url: 'http://a.test', weight: 1000 }, { url: 'http://b.test', weight: 1000 }])
+    const heavy = poolOf('hash', [
+      { url: 'http://a.test', weight: 1000 },
+      { url: 'http://b.test', weight: 1000 },
+    ])
     expect(buildHashRing(heavy.targets).points.length).toBeLessThanOrEqual(1 << 16)
   })
 })

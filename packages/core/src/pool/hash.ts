@@ -71,7 +71,11 @@ export class HashBalancer implements Balancer {
   #epoch = 0
   readonly #fallback = new RoundRobinBalancer()
 
-  pick(targets: readonly UpstreamTarget[], eligible: (target: UpstreamTarget) => boolean, hashKey: string | undefined): UpstreamTarget | undefined {
+  pick(
+    targets: readonly UpstreamTarget[],
+    eligible: (target: UpstreamTarget) => boolean,
+    hashKey: string | undefined,
+  ): UpstreamTarget | undefined {
     const n = targets.length
     if (n === 1) return eligible(targets[0]!) ? targets[0] : undefined
     if (hashKey === undefined) return this.#fallback.pick(targets, eligible)

@@ -63,7 +63,10 @@ describe('HealthChecker (fake timers, fake probe)', () => {
     expect(a.lastCheckError).toBeUndefined()
     await vi.advanceTimersByTimeAsync(INTERVAL)
     expect(a.healthy).toBe(true)
-    expect(changes).toEqual([['http://a.test', false], ['http://a.test', true]])
+    expect(changes).toEqual([
+      ['http://a.test', false],
+      ['http://a.test', true],
+    ])
     expect(calls).toHaveLength(10)
   })
 

@@ -32,7 +32,12 @@ describe('load balancing through the gateway', () => {
     const heavy = await tagged('a')
     const light = await tagged('b')
     const { url } = await h.gateway((g) =>
-      g.registerRoute('/api', { targets: [{ url: heavy.url, weight: 3 }, { url: light.url, weight: 1 }] }),
+      g.registerRoute('/api', {
+        targets: [
+          { url: heavy.url, weight: 3 },
+          { url: light.url, weight: 1 },
+        ],
+      }),
     )
     const order: string[] = []
     for (let i = 0; i < 1_000; i++) order.push(await (await fetch(`${url}/api`)).text())
@@ -83,10 +88,14 @@ describe('health checks and failover', () => {
     let c: MockUpstream | undefined = await startMockUpstream({ port, handler: (_q, res) => (res.end('c'), true) })
     h.defer(() => c?.close())
     const { url, gateway } = await h.gateway((g) =>
-      g.registerRoute('/api', {
-        targets: [a.url, b.url, c!.url],
-        healthCheck: { path: '/health', intervalMs, timeoutMs: 50, healthyThreshold: 1, unhealthyThreshold },
-      }, { retry: { attempts: 3, initialDelayMs: 1 } }),
+      g.registerRoute(
+        '/api',
+        {
+          targets: [a.url, b.url, c!.url],
+          healthCheck: { path: '/health', intervalMs, timeoutMs: 50, healthyThreshold: 1, unhealthyThreshold },
+        },
+        { retry: { attempts: 3, initialDelayMs: 1 } },
+      ),
     )
     const target = () => gateway.routes[0]!.pool.targets[2]!
     const failures: number[] = []

@@ -23,15 +23,12 @@ const MAX_WEIGHT = 1000
 // RFC 9110 token: what a header name may contain.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
-
 /** Turns the `upstream` argument of registerRoute into a pool spec (shape only; the pool validates fields). */
 export const toPoolSpec = (upstream: UpstreamSpec): PoolSpec => {
   if (typeof upstream === 'string') return { targets: [upstream] }
   if (Array.isArray(upstream)) return { targets: upstream }
   if (isPlainObject(upstream) && Array.isArray(upstream.targets)) return upstream
-  throw new TypeError(
-    `upstream must be a URL string, an array of URL strings, or { targets: [...] }, got ${describeValue(upstream)}`,
-  )
+  throw new TypeError(`upstream must be a URL string, an array of URL strings, or { targets: [...] }, got ${describeValue(upstream)}`)
 }
 
 /** Parses one target spec; `field` names it in errors (`upstream.targets[1]`). */
@@ -122,7 +119,8 @@ export const resolveHealthCheck = (
   field = 'upstream.healthCheck',
 ): ResolvedHealthCheckOptions | undefined => {
   if (healthCheck === undefined) return undefined
-  if (!isPlainObject(healthCheck)) throw new TypeError(`${field} must be an object such as { path: '/health' }, got ${describeValue(healthCheck)}`)
+  if (!isPlainObject(healthCheck))
+    throw new TypeError(`${field} must be an object such as { path: '/health' }, got ${describeValue(healthCheck)}`)
   for (const key of Object.keys(healthCheck)) {
     if (!HEALTH_CHECK_KEYS.has(key)) {
       throw new TypeError(`${field}.${key} is not an option; expected one of ${[...HEALTH_CHECK_KEYS].join(', ')}`)

@@ -43,8 +43,15 @@ export const poolFamilies = (statuses: readonly RouteStatus[]): PrometheusFamily
     samples: statuses.flatMap((r) => r.targets.map((t) => ({ labels: { route: r.id, target: t.url }, value: read(t) }))),
   })
   return [
-    family('tollgate_target_healthy', 'Whether the target passes health checks and is not drained (1) or not (0)', 'gauge', (t) => Number(t.healthy && !t.draining)),
-    family('tollgate_target_breaker_state', 'Circuit breaker of the target: 0 closed, 1 half-open, 2 open', 'gauge', (t) => BREAKER_VALUE[t.breaker]),
+    family('tollgate_target_healthy', 'Whether the target passes health checks and is not drained (1) or not (0)', 'gauge', (t) =>
+      Number(t.healthy && !t.draining),
+    ),
+    family(
+      'tollgate_target_breaker_state',
+      'Circuit breaker of the target: 0 closed, 1 half-open, 2 open',
+      'gauge',
+      (t) => BREAKER_VALUE[t.breaker],
+    ),
     family('tollgate_target_in_flight', 'Requests in flight to the target', 'gauge', (t) => t.inFlight),
     family('tollgate_target_requests_total', 'Upstream attempts sent to the target', 'counter', (t) => t.requests),
     family('tollgate_target_failures_total', 'Failed upstream attempts (connection errors, timeouts, 5xx)', 'counter', (t) => t.failures),

@@ -58,7 +58,11 @@ export interface UpstreamTarget {
 
 /** Chooses one target among those for which `eligible` is true; undefined when none is. */
 export interface Balancer {
-  pick(targets: readonly UpstreamTarget[], eligible: (target: UpstreamTarget) => boolean, hashKey: string | undefined): UpstreamTarget | undefined
+  pick(
+    targets: readonly UpstreamTarget[],
+    eligible: (target: UpstreamTarget) => boolean,
+    hashKey: string | undefined,
+  ): UpstreamTarget | undefined
   /** Called when the target set changes (targets added or removed). */
   reset?(targets: readonly UpstreamTarget[]): void
 }

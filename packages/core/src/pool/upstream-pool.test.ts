@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { PoolSpec, UpstreamSpec } from './types.js'
 import { UpstreamPool } from './upstream-pool.js'
 
-const rejects = (upstream: unknown, message: string | RegExp) =>
-  expect(() => new UpstreamPool(upstream as UpstreamSpec)).toThrow(message)
+const rejects = (upstream: unknown, message: string | RegExp) => expect(() => new UpstreamPool(upstream as UpstreamSpec)).toThrow(message)
 
 describe('UpstreamPool: validation', () => {
   it('accepts a URL, a list of URLs and a pool spec, with weight 1 by default', () => {
@@ -24,16 +23,31 @@ describe('UpstreamPool: validation', () => {
     rejects({ targets: ['http://a.test', { url: 7 }] }, /^upstream\.targets\[1\]\.url must be an absolute/)
     rejects({ targets: ['ftp://a.test'] }, /^upstream\.targets\[0\] must use http: or https:/)
     rejects({ targets: ['http://a.test/?q=1'] }, /^upstream\.targets\[0\] must not carry a query/)
-    rejects({ targets: ['http://a.test', { url: 'http://b.test', weight: 0 }] }, /^upstream\.targets\[1\]\.weight must be an integer from 1 to 1000, got 0/)
+    rejects(
+      { targets: ['http://a.test', { url: 'http://b.test', weight: 0 }] },
+      /^upstream\.targets\[1\]\.weight must be an integer from 1 to 1000, got 0/,
+    )
     rejects({ targets: [{ url: 'http://b.test', weight: 1.5 }] }, /upstream\.targets\[0\]\.weight/)
     rejects({ targets: ['http://a.test', 'http://a.test/'] }, /^upstream\.targets\[1\] duplicates upstream\.targets\[0\]/)
-    rejects({ targets: ['http://a.test'], balance: 'fastest' }, /^upstream\.balance must be one of 'round-robin', 'least-connections', 'random', 'hash', got "fastest"/)
+    rejects(
+      { targets: ['http://a.test'], balance: 'fastest' },
+      /^upstream\.balance must be one of 'round-robin', 'least-connections', 'random', 'hash', got "fastest"/,
+    )
     rejects({ targets: ['http://a.test'], balance: 'hash', hashOn: 'x user' }, /^upstream\.hashOn must be a header name/)
-    rejects({ targets: ['http://a.test'], healthCheck: { path: 'health' } }, /^upstream\.healthCheck\.path must be a path starting with "\/"/)
-    rejects({ targets: ['http://a.test'], healthCheck: { path: '/h', intervalMs: 0 } }, /^upstream\.healthCheck\.intervalMs must be an integer/)
+    rejects(
+      { targets: ['http://a.test'], healthCheck: { path: 'health' } },
+      /^upstream\.healthCheck\.path must be a path starting with "\/"/,
+    )
+    rejects(
+      { targets: ['http://a.test'], healthCheck: { path: '/h', intervalMs: 0 } },
+      /^upstream\.healthCheck\.intervalMs must be an integer/,
+    )
     rejects({ targets: ['http://a.test'], healthCheck: { path: '/h', timeoutMs: -1 } }, /^upstream\.healthCheck\.timeoutMs/)
     rejects({ targets: ['http://a.test'], healthCheck: { path: '/h', healthyThreshold: 0 } }, /^upstream\.healthCheck\.healthyThreshold/)
-    rejects({ targets: ['http://a.test'], healthCheck: { path: '/h', unhealthyThreshold: '3' } }, /^upstream\.healthCheck\.unhealthyThreshold/)
+    rejects(
+      { targets: ['http://a.test'], healthCheck: { path: '/h', unhealthyThreshold: '3' } },
+      /^upstream\.healthCheck\.unhealthyThreshold/,
+    )
     rejects({ targets: ['http://a.test'], healthCheck: { path: '/h', interval: 100 } }, /^upstream\.healthCheck\.interval is not an option/)
   })
 
@@ -76,8 +90,30 @@ describe('UpstreamPool: drain, counts, snapshot', () => {
     pool.drain(0)
     expect(pool.healthyCount()).toBe(0)
     expect(JSON.parse(JSON.stringify(pool.snapshot()))).toEqual([
-      { index: 0, url: 'http://a.test', weight: 1, healthy: true, draining: true, inFlight: 0, requests: 0, failures: 0, lastCheckAt: null, lastCheckError: null },
-      { index: 1, url: 'http://b.test/v1', weight: 2, healthy: false, draining: false, inFlight: 2, requests: 10, failures: 3, lastCheckAt: 1_700_000_000_000, lastCheckError: 'unhealthy status 500' },
+      {
+        index: 0,
+        url: 'http://a.test',
+        weight: 1,
+        healthy: true,
+        draining: true,
+        inFlight: 0,
+        requests: 0,
+        failures: 0,
+        lastCheckAt: null,
+        lastCheckError: null,
+      },
+      {
+        index: 1,
+        url: 'http://b.test/v1',
+        weight: 2,
+        healthy: false,
+        draining: false,
+        inFlight: 2,
+        requests: 10,
+        failures: 3,
+        lastCheckAt: 1_700_000_000_000,
+        lastCheckError: 'unhealthy status 500',
+      },
     ])
   })
 

@@ -26,8 +26,7 @@ export const balancers: Record<BalanceStrategy, (() => Balancer) | undefined> = 
   hash: () => new HashBalancer(),
 }
 
-const isClock = (value: HealthCheckerOptions | Clock): value is Clock =>
-  typeof (value as Partial<Clock>).now === 'function'
+const isClock = (value: HealthCheckerOptions | Clock): value is Clock => typeof (value as Partial<Clock>).now === 'function'
 
 /**
  * The targets of one route and how requests are spread over them. The caller (the forwarder) decides which

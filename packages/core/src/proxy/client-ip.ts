@@ -10,8 +10,11 @@ export const normalizeIp = (ip: string): string => (ip.startsWith('::ffff:') && 
  * right (N trusted proxies); a list: walk X-Forwarded-For from the right, skipping trusted proxy addresses.
  */
 export const resolveClientIp = (peer: string, xff: string | undefined, trust: TrustProxy): string => {
-  if (trust === false || !xff || (trust === 0)) return peer
-  const chain = xff.split(',').map((s) => normalizeIp(s.trim())).filter(Boolean)
+  if (trust === false || !xff || trust === 0) return peer
+  const chain = xff
+    .split(',')
+    .map((s) => normalizeIp(s.trim()))
+    .filter(Boolean)
   if (chain.length === 0) return peer
   if (trust === true) return chain[0]!
   if (typeof trust === 'number') return chain[Math.max(0, chain.length - trust)] ?? peer

@@ -29,8 +29,8 @@ describe('forwarding', () => {
   it('strips the prefix when asked and prepends the target base path', async () => {
     const up = await h.upstream()
     const { url } = await h.gateway((g) => {
-      g.registerRoute('/svc', up.url + '/v2/', { stripPrefix: true })
-      g.registerRoute('/full', up.url + '/base')
+      g.registerRoute('/svc', `${up.url}/v2/`, { stripPrefix: true })
+      g.registerRoute('/full', `${up.url}/base`)
     })
     expect(echo((await rawRequest(url, '/svc/items?x=1')).body).url).toBe('/v2/items?x=1')
     expect(echo((await rawRequest(url, '/svc')).body).url).toBe('/v2/')
@@ -66,7 +66,14 @@ describe('forwarding', () => {
     })
     const { url, port } = await h.gateway((g) => g.registerRoute('/api', up.url))
     const res = await rawRequest(url, '/api', {
-      headers: { connection: 'x-client-hop', 'x-client-hop': 'no', te: 'trailers', 'proxy-authorization': 'Basic x', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.example' },
+      headers: {
+        connection: 'x-client-hop',
+        'x-client-hop': 'no',
+        te: 'trailers',
+        'proxy-authorization': 'Basic x',
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-host': 'evil.example',
+      },
     })
     expect(res.headers['x-upstream-hop']).toBeUndefined()
     expect(res.headers['x-kept']).toBe('1')
@@ -159,7 +166,7 @@ describe('bodies', () => {
       },
     })
     const { url } = await h.gateway((g) => g.registerRoute('/dl', up.url))
-    const res = await fetch(url + '/dl')
+    const res = await fetch(`${url}/dl`)
     expect(res.status).toBe(200)
     expect((await res.arrayBuffer()).byteLength).toBe(size)
   })
@@ -279,7 +286,9 @@ describe('timeouts and retries', () => {
     while (up.count() === 0) await new Promise((r) => setTimeout(r, 5))
     controller.abort()
     expect(await pending).toBe('aborted')
-    await expect(Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 2_000))])).resolves.toBe('closed')
+    await expect(Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 2_000))])).resolves.toBe(
+      'closed',
+    )
   })
 })
 

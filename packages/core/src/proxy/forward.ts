@@ -131,8 +131,7 @@ export class Forwarder {
         target.failures++
       } else breaker.onSuccess()
 
-      const retryable =
-        outcome.kind !== 'response' || (upstreamFailed && retry.retryOnStatus.includes(outcome.data.statusCode))
+      const retryable = outcome.kind !== 'response' || (upstreamFailed && retry.retryOnStatus.includes(outcome.data.statusCode))
       if (retryable && attempt < maxAttempts && !client.gone) {
         const delay = backoffDelayMs(retry, attempt, this.#random)
         if (performance.now() - started + delay < budgetMs) {
@@ -152,8 +151,7 @@ export class Forwarder {
   #pick(route: Route, failed: UpstreamTarget | undefined, hashKey: string | undefined): UpstreamTarget | undefined {
     const breakers = this.#options.breakers
     const breakerOptions = route.options.circuitBreaker
-    const eligible = (t: UpstreamTarget) =>
-      t.healthy && !t.draining && breakers.get(t.origin, breakerOptions).isAvailable()
+    const eligible = (t: UpstreamTarget) => t.healthy && !t.draining && breakers.get(t.origin, breakerOptions).isAvailable()
     const pool = route.pool
     if (failed && pool.targets.length > 1) {
       // A retry goes to another target when one is eligible; otherwise back to the one that failed.
@@ -251,7 +249,7 @@ export class Forwarder {
     return { data: length >= 0 && incoming ? incoming : Readable.from(limitBody(source, max), { objectMode: false }), replayable: false }
   }
 
-  #headers(c: Context, route: Route, incoming: IncomingMessage | undefined): Record<string, string> {
+  #headers(c: Context, _route: Route, incoming: IncomingMessage | undefined): Record<string, string> {
     const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
     const peer = c.get('peerIp') ?? c.get('clientIp')
     const trusted = peerTrusted(peer, this.#options.trustProxy)

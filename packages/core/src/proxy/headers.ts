@@ -75,7 +75,10 @@ export const flattenHeaders = (headers: Headers): string[] => {
 }
 
 /** Removes hop-by-hop fields from an upstream response's headers in place and appends Via. */
-export const cleanResponseHeaders = (headers: Record<string, string | string[] | undefined>, via: string): Record<string, string | string[]> => {
+export const cleanResponseHeaders = (
+  headers: Record<string, string | string[] | undefined>,
+  via: string,
+): Record<string, string | string[]> => {
   const connection = headers.connection
   const listed = connectionListed(Array.isArray(connection) ? connection.join(',') : connection)
   for (const name in headers) {

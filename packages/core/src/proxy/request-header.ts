@@ -3,8 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 
 /** The Node request behind `c`, when it came through a socket. */
-export const incomingOf = (c: Context): IncomingMessage | undefined =>
-  (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+export const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
 
 /**
  * A request header (lower-case `name`). On a socket it reads Node's parsed headers: `c.req.header()` would make

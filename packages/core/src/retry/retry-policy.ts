@@ -32,8 +32,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 export const isIdempotent = (method: string): boolean => IDEMPOTENT.has(method)
 
 /** Whether a request with this method may be retried under these options. */
-export const methodRetryable = (method: string, options: RetryOptions): boolean =>
-  options.retryNonIdempotent || IDEMPOTENT.has(method)
+export const methodRetryable = (method: string, options: RetryOptions): boolean => options.retryNonIdempotent || IDEMPOTENT.has(method)
 
 /** Delay before retry number `retry` (1 = the first retry), with jitter; `random` is injectable for tests. */
 export const backoffDelayMs = (options: RetryOptions, retry: number, random: () => number = Math.random): number => {

@@ -7,7 +7,7 @@ const DOT_ENCODED = /%2e/gi
  * Returns the input string itself when it is already normal, so the common case allocates nothing.
  */
 export const normalizePath = (path: string): string => {
-  if (path === '' || path[0] !== '/') path = '/' + path
+  if (path === '' || path[0] !== '/') path = `/${path}`
   if (!needsWork(path)) return path
   const segments = path.split('/')
   const out: string[] = []
@@ -19,7 +19,7 @@ export const normalizePath = (path: string): string => {
   }
   const last = segments[segments.length - 1]!
   const trailing = path.length > 1 && (last === '' || last === '.' || last === '..' || /^(%2e){1,2}$/i.test(last))
-  return '/' + out.join('/') + (trailing && out.length > 0 ? '/' : '')
+  return `/${out.join('/')}${trailing && out.length > 0 ? '/' : ''}`
 }
 
 const needsWork = (path: string): boolean => {
@@ -30,7 +30,7 @@ const needsWork = (path: string): boolean => {
       const next = path.charCodeAt(i + 1)
       if (Number.isNaN(next) || next === 47 || next === 46) return true
     }
-    if (ch === 37 /* % */ && (path.charCodeAt(i + 1) === 50 /* 2 */) && (path.charCodeAt(i + 2) | 32) === 101 /* e */) return true
+    if (ch === 37 /* % */ && path.charCodeAt(i + 1) === 50 /* 2 */ && (path.charCodeAt(i + 2) | 32) === 101 /* e */) return true
   }
   return false
 }

@@ -82,7 +82,8 @@ export const resolveRouteOptions = (options: RouteOptions): ResolvedRouteOptions
     }
     methods = options.methods.map((m, i) => {
       const upper = typeof m === 'string' ? m.toUpperCase() : ''
-      if (!METHODS.has(upper)) throw new ConfigError(`options.methods[${i}] must be one of ${[...METHODS].join(', ')}, got ${JSON.stringify(m)}`)
+      if (!METHODS.has(upper))
+        throw new ConfigError(`options.methods[${i}] must be one of ${[...METHODS].join(', ')}, got ${JSON.stringify(m)}`)
       return upper
     })
     // HEAD is served wherever GET is, as HTTP expects.

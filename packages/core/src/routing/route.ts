@@ -51,5 +51,4 @@ export interface Route {
 }
 
 /** `/api/users` → `api-users`; `/` → `root`. */
-export const routeIdFromPrefix = (prefix: string): string =>
-  prefix === '/' ? 'root' : prefix.slice(1).replace(/[^A-Za-z0-9_.-]+/g, '-')
+export const routeIdFromPrefix = (prefix: string): string => (prefix === '/' ? 'root' : prefix.slice(1).replace(/[^A-Za-z0-9_.-]+/g, '-'))

@@ -42,7 +42,11 @@ export const describeStore = (name: string, makeHarness: () => Promise<StoreHarn
       await h.align(W)
       const seen = []
       for (let i = 0; i < 3; i++) seen.push(await h.store.consume(key, rules, 1))
-      expect(seen.map((d) => [d.allowed, d.remaining])).toEqual([[true, 2], [true, 1], [true, 0]])
+      expect(seen.map((d) => [d.allowed, d.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 0],
+      ])
       const denied = await h.store.consume(key, rules, 1)
       expect(denied).toMatchObject({ allowed: false, remaining: 0, limit: 3, ruleIndex: 0 })
       expect(denied.resetAt % W).toBe(0)

@@ -7,7 +7,13 @@ import { MemoryStore } from './memory-store.js'
 /** A sinon fake clock, seen through the Clock interface. */
 const fakeClock = (start: number) => {
   const fake = FakeTimers.createClock(start)
-  return { now: () => fake.now, tick: (ms: number) => fake.tick(ms), get time() { return fake.now } }
+  return {
+    now: () => fake.now,
+    tick: (ms: number) => fake.tick(ms),
+    get time() {
+      return fake.now
+    },
+  }
 }
 
 describeStore('MemoryStore', () => {

@@ -66,7 +66,7 @@ describe.skipIf(!redisAvailable())('Redis outage', () => {
     expect(outages).toBeGreaterThanOrEqual(1)
     expect(outages).toBeLessThanOrEqual(3)
     expect(lines.filter((l) => l.includes('rate limit store available again'))).toHaveLength(outages)
-    expect(lines.filter((l) => l.includes('connection lost') || l.includes('redis://') && l.startsWith('warn'))).toHaveLength(1)
+    expect(lines.filter((l) => l.includes('connection lost') || (l.includes('redis://') && l.startsWith('warn')))).toHaveLength(1)
 
     // Exact again: 30 concurrent against 10.
     const strict: LimitRule[] = [{ algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 10, windowMs: 3_600_000 }]

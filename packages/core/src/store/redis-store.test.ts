@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RateLimitAlgorithm, type LimitRule } from '../limiter/types.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
@@ -140,9 +140,7 @@ describe.skipIf(!redisAvailable())('RedisStore', () => {
         const prefix = uniquePrefix()
         const stores = clients.map((client) => new RedisStore({ client, prefix }))
         const rules: LimitRule[] = [{ algorithm, limit: 100, windowMs: 3_600_000 }]
-        const decisions = await Promise.all(
-          Array.from({ length: 300 }, (_, i) => stores[i % 3]!.consume('one-caller', rules, 1)),
-        )
+        const decisions = await Promise.all(Array.from({ length: 300 }, (_, i) => stores[i % 3]!.consume('one-caller', rules, 1)))
         expect(decisions.filter((d) => d.allowed)).toHaveLength(expected)
         expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0 && d.retryAfterMs > 0)).toBe(true)
       })

@@ -6,6 +6,7 @@ export interface RawResponse {
   status: number
   headers: IncomingHttpHeaders
   body: string
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers loosely (res.json().error.code)
   json<T = any>(): T
 }
 
@@ -21,7 +22,15 @@ export const rawRequest = (baseUrl: string, path: string, options: RawRequestOpt
   new Promise((resolve, reject) => {
     const url = new URL(baseUrl)
     const req = request(
-      { host: url.hostname, port: url.port, path, method: options.method ?? 'GET', headers: options.headers, signal: options.signal, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        signal: options.signal,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))

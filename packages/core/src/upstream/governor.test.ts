@@ -48,7 +48,7 @@ describe('UpstreamGovernor (fake time)', () => {
     ])
   })
 
-  it('serves a polite caller between a greedy caller\'s queued requests', async () => {
+  it("serves a polite caller between a greedy caller's queued requests", async () => {
     const governor = make({ budget: { requestsPerSecond: 10, burstSize: 1 } })
     const log: Array<[string, number]> = []
     for (let i = 0; i < 50; i++) void record(governor.acquire({ callerId: 'greedy' }), log, 'greedy')
@@ -290,9 +290,14 @@ describe.skipIf(!redisAvailable())('UpstreamGovernor across instances (Redis)', 
     }
   })
 
-  it('shares the adaptive rate: a throttle seen by one instance lowers the other\'s rate', async () => {
+  it("shares the adaptive rate: a throttle seen by one instance lowers the other's rate", async () => {
     const prefix = `r${Date.now()}`
-    const options = { key: 'adaptive', prefix, adaptive: { decrease: 0.5, minRate: 1, maxRate: 64, episodeMs: 1_000 }, initialRatePerSecond: 32 }
+    const options = {
+      key: 'adaptive',
+      prefix,
+      adaptive: { decrease: 0.5, minRate: 1, maxRate: 64, episodeMs: 1_000 },
+      initialRatePerSecond: 32,
+    }
     const a = new UpstreamGovernor({ ...options, store: countingStore(), redis: client() })
     const b = new UpstreamGovernor({ ...options, store: countingStore(), redis: client() })
     try {

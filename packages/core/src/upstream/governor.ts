@@ -88,10 +88,12 @@ export class UpstreamGovernor {
   }
 
   /** The rate in force, requests/s, and where it comes from. */
-  rate(now: number = this.#clock.now()): { ratePerSecond: number; source: RateSource } {
+  rate(_now: number = this.#clock.now()): { ratePerSecond: number; source: RateSource } {
     const learned = this.#learned.rate
     if (this.#configuredRate !== undefined && learned !== undefined) {
-      return learned < this.#configuredRate ? { ratePerSecond: learned, source: 'learned' } : { ratePerSecond: this.#configuredRate, source: 'configured' }
+      return learned < this.#configuredRate
+        ? { ratePerSecond: learned, source: 'learned' }
+        : { ratePerSecond: this.#configuredRate, source: 'configured' }
     }
     if (this.#configuredRate !== undefined) return { ratePerSecond: this.#configuredRate, source: 'configured' }
     if (learned !== undefined) return { ratePerSecond: learned, source: 'learned' }

@@ -91,7 +91,11 @@ describe('parseThrottleHints', () => {
     expect(hints).toEqual({ limit: 100, remaining: 40, resetAt: NOW + 20_000, windowMs: 60_000 })
   })
   it('IETF current draft: the policy closest to exhaustion binds', () => {
-    const hints = parseThrottleHints(200, { 'ratelimit-policy': '"a";q=10;w=1, "b";q=50;w=60', ratelimit: '"a";r=9;t=1, "b";r=0;t=30' }, NOW)
+    const hints = parseThrottleHints(
+      200,
+      { 'ratelimit-policy': '"a";q=10;w=1, "b";q=50;w=60', ratelimit: '"a";r=9;t=1, "b";r=0;t=30' },
+      NOW,
+    )
     expect(hints).toMatchObject({ limit: 50, remaining: 0, resetAt: NOW + 30_000, windowMs: 60_000, resumeAt: NOW + 30_000 })
   })
   it('IETF older form: limit=, remaining=, reset=', () => {
@@ -114,6 +118,8 @@ describe('parseThrottleHints', () => {
     expect(parseThrottleHints(200, { 'x-ratelimit-reset-requests': '20ms' }, NOW).resetAt).toBe(NOW + 20)
   })
   it('malformed values are ignored, not guessed', () => {
-    expect(parseThrottleHints(429, { 'x-ratelimit-remaining': 'lots', 'x-ratelimit-reset': 'later', ratelimit: 'nonsense' }, NOW)).toEqual({})
+    expect(parseThrottleHints(429, { 'x-ratelimit-remaining': 'lots', 'x-ratelimit-reset': 'later', ratelimit: 'nonsense' }, NOW)).toEqual(
+      {},
+    )
   })
 })

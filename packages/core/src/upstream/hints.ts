@@ -83,7 +83,14 @@ const parseFieldList = (value: string): FieldItem[] => {
     const params = new Map<string, string>()
     for (const part of rest) {
       const eq = part.indexOf('=')
-      if (eq > 0) params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"|"$/g, ''))
+      if (eq > 0)
+        params.set(
+          part.slice(0, eq).trim().toLowerCase(),
+          part
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, ''),
+        )
     }
     items.push({ name: first.replace(/^"|"$/g, ''), params })
   }
@@ -211,8 +218,7 @@ export const parseThrottleHints = (status: number, headers: HeadersLike, now: nu
 
   const limit = ietf.limit ?? xLimit ?? oLimit
   const remaining = ietf.remaining ?? xRemaining ?? oRemaining
-  const resetAt =
-    ietf.resetAt ?? (xReset !== undefined ? resetToEpochMs(xReset, now) : oResetMs !== undefined ? now + oResetMs : undefined)
+  const resetAt = ietf.resetAt ?? (xReset !== undefined ? resetToEpochMs(xReset, now) : oResetMs !== undefined ? now + oResetMs : undefined)
   if (limit !== undefined) hints.limit = limit
   if (remaining !== undefined) hints.remaining = Math.max(0, remaining)
   if (resetAt !== undefined) hints.resetAt = resetAt

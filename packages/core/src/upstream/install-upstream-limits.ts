@@ -55,7 +55,12 @@ export const installUpstreamLimits = (
 
 /** Prometheus families for each upstream budget and its active callers. */
 export const upstreamFamilies = (statuses: readonly UpstreamStatus[]): PrometheusFamily[] => {
-  const perUpstream = (name: string, help: string, type: PrometheusFamily['type'], read: (s: UpstreamStatus) => number): PrometheusFamily => ({
+  const perUpstream = (
+    name: string,
+    help: string,
+    type: PrometheusFamily['type'],
+    read: (s: UpstreamStatus) => number,
+  ): PrometheusFamily => ({
     name,
     help,
     type,
@@ -69,7 +74,9 @@ export const upstreamFamilies = (statuses: readonly UpstreamStatus[]): Prometheu
   })
   return [
     perUpstream('tollgate_upstream_rate', 'Current sending rate to the upstream, requests/s', 'gauge', (s) => s.ratePerSecond),
-    perUpstream('tollgate_upstream_paused', 'Whether sending to the upstream is paused (1) after a throttle', 'gauge', (s) => Number(s.pausedUntil !== null)),
+    perUpstream('tollgate_upstream_paused', 'Whether sending to the upstream is paused (1) after a throttle', 'gauge', (s) =>
+      Number(s.pausedUntil !== null),
+    ),
     perUpstream('tollgate_upstream_throttles_total', 'Throttling answers (429/503) seen from the upstream', 'counter', (s) => s.throttles),
     perUpstream('tollgate_upstream_queued', 'Requests waiting for upstream budget', 'gauge', (s) => s.queued),
     perCaller('tollgate_upstream_caller_share', "A caller's share of the upstream budget (0..1)", (c) => c.share),

@@ -103,11 +103,17 @@ export const resolveUpstreamLimit = (
     if (o[key] !== undefined) check(isPositive(o[key]), `${field}.${key}`, `must be a positive number, got ${JSON.stringify(o[key])}`)
   }
   if (o.maxWaitMs !== undefined) check(typeof o.maxWaitMs === 'number' && o.maxWaitMs >= 0, `${field}.maxWaitMs`, 'must be a number ≥ 0')
-  if (o.maxRetries !== undefined) check(Number.isInteger(o.maxRetries) && o.maxRetries >= 0, `${field}.maxRetries`, 'must be an integer ≥ 0')
-  if (o.jitter !== undefined) check(typeof o.jitter === 'number' && o.jitter >= 0 && o.jitter <= 1, `${field}.jitter`, 'must be between 0 and 1')
+  if (o.maxRetries !== undefined)
+    check(Number.isInteger(o.maxRetries) && o.maxRetries >= 0, `${field}.maxRetries`, 'must be an integer ≥ 0')
+  if (o.jitter !== undefined)
+    check(typeof o.jitter === 'number' && o.jitter >= 0 && o.jitter <= 1, `${field}.jitter`, 'must be between 0 and 1')
   if (o.fairShare !== undefined) check(typeof o.fairShare === 'boolean', `${field}.fairShare`, 'must be a boolean')
   if (o.callerHeader !== undefined) {
-    check(typeof o.callerHeader === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(o.callerHeader), `${field}.callerHeader`, 'must be a header name')
+    check(
+      typeof o.callerHeader === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(o.callerHeader),
+      `${field}.callerHeader`,
+      'must be a header name',
+    )
   }
   if (o.retryOn !== undefined) {
     check(
@@ -124,7 +130,8 @@ export const resolveUpstreamLimit = (
       check(isPositive((o.adaptive as Record<string, unknown>)[key]), `${field}.adaptive.${key}`, 'must be a positive number')
     }
   }
-  if (adaptive.decrease !== undefined) check(adaptive.decrease < 1, `${field}.adaptive.decrease`, 'must be below 1 (the share of the rate cut)')
+  if (adaptive.decrease !== undefined)
+    check(adaptive.decrease < 1, `${field}.adaptive.decrease`, 'must be below 1 (the share of the rate cut)')
   if (adaptive.minRate !== undefined && adaptive.maxRate !== undefined) {
     check(adaptive.minRate <= adaptive.maxRate, `${field}.adaptive.minRate`, 'must not exceed adaptive.maxRate')
   }

@@ -120,8 +120,17 @@ const PRESET_FIELDS = new Set([
 export const validatePresetOverride = (value: unknown, field: string): Partial<UpstreamPreset> => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UpstreamConfigError(field, 'must be an object')
   const record = value as Record<string, unknown>
-  for (const key of Object.keys(record)) if (!PRESET_FIELDS.has(key)) throw new UpstreamConfigError(`${field}.${key}`, 'is not a preset field')
-  for (const key of ['requestsPerSecond', 'requestsPerMinute', 'requestsPerHour', 'burstSize', 'initialRatePerSecond', 'fallback429Ms', 'fallback503Ms']) {
+  for (const key of Object.keys(record))
+    if (!PRESET_FIELDS.has(key)) throw new UpstreamConfigError(`${field}.${key}`, 'is not a preset field')
+  for (const key of [
+    'requestsPerSecond',
+    'requestsPerMinute',
+    'requestsPerHour',
+    'burstSize',
+    'initialRatePerSecond',
+    'fallback429Ms',
+    'fallback503Ms',
+  ]) {
     positive(record[key], `${field}.${key}`)
   }
   for (const key of ['description', 'source']) {
@@ -133,10 +142,12 @@ export const validatePresetOverride = (value: unknown, field: string): Partial<U
     }
   }
   if (record.adaptive !== undefined) {
-    if (typeof record.adaptive !== 'object' || record.adaptive === null) throw new UpstreamConfigError(`${field}.adaptive`, 'must be an object')
+    if (typeof record.adaptive !== 'object' || record.adaptive === null)
+      throw new UpstreamConfigError(`${field}.adaptive`, 'must be an object')
     const adaptive = record.adaptive as Record<string, unknown>
     for (const key of Object.keys(adaptive)) {
-      if (!['increase', 'decrease', 'minRate', 'maxRate'].includes(key)) throw new UpstreamConfigError(`${field}.adaptive.${key}`, 'is not an adaptive field')
+      if (!['increase', 'decrease', 'minRate', 'maxRate'].includes(key))
+        throw new UpstreamConfigError(`${field}.adaptive.${key}`, 'is not an adaptive field')
       positive(adaptive[key], `${field}.adaptive.${key}`)
     }
   }
@@ -151,7 +162,8 @@ export const mergePresetOverrides = (
   overrides: unknown,
   base: Readonly<Record<string, UpstreamPreset>> = builtins,
 ): Record<string, UpstreamPreset> => {
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) throw new UpstreamConfigError('presets', 'must be an object')
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))
+    throw new UpstreamConfigError('presets', 'must be an object')
   const root = 'presets' in overrides ? (overrides as { presets: unknown }).presets : overrides
   if (typeof root !== 'object' || root === null || Array.isArray(root)) throw new UpstreamConfigError('presets', 'must be an object')
   const merged: Record<string, UpstreamPreset> = { ...base }

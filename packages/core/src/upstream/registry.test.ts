@@ -19,13 +19,18 @@ describe('UpstreamGovernors', () => {
     const r = route({ preset: 'github', callerHeader: 'x-worker' })
     const sent: string[] = []
     const app = new Hono()
-    app.all('/gh/*', upstreamLimitStage(r, {
-      governorFor: governors.governorFor,
-      send: async (c) => {
-        sent.push(c.req.path)
-        return new Response('{}', { headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4990', 'x-ratelimit-reset': '1800' } })
-      },
-    })!)
+    app.all(
+      '/gh/*',
+      upstreamLimitStage(r, {
+        governorFor: governors.governorFor,
+        send: async (c) => {
+          sent.push(c.req.path)
+          return new Response('{}', {
+            headers: { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4990', 'x-ratelimit-reset': '1800' },
+          })
+        },
+      })!,
+    )
     const call = (path: string, token: string) => app.request(path, { headers: { authorization: `Bearer ${token}`, 'x-worker': 'w1' } })
     expect((await call('/gh/repos/a/b', 'ghp_tokenA')).status).toBe(200)
     expect((await call('/gh/repos/a/c', 'ghp_tokenA')).status).toBe(200)

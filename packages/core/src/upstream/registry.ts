@@ -24,8 +24,7 @@ export interface UpstreamGovernorsOptions {
 }
 
 /** The upstream part of a governor key: the route's target origins (a pool of one API shares one budget). */
-export const routeOrigin = (route: Route): string =>
-  [...new Set(route.pool.targets.map((t) => t.origin))].sort().join(',')
+export const routeOrigin = (route: Route): string => [...new Set(route.pool.targets.map((t) => t.origin))].sort().join(',')
 
 /**
  * Creates and keeps governors; `governorFor` is what `upstreamLimitStage` needs.

@@ -83,7 +83,7 @@ export class SharedPause {
   /** Ms of pause left (0 when none). */
   async remainingMs(): Promise<number> {
     const ttl = await this.redis.pttl(this.key)
-    return ttl > 0 ? ttl : 0
+    return Math.max(ttl, 0)
   }
 }
 
@@ -99,7 +99,18 @@ export class SharedRate {
 
   async record(outcome: 'success' | 'throttle'): Promise<number> {
     const o = this.options
-    const args = [outcome, o.increase, o.decrease, o.minRate, o.maxRate, o.intervalMs, o.episodeMs, this.initialRate, this.ttlMs, o.slowStart ? '1' : '0']
+    const args = [
+      outcome,
+      o.increase,
+      o.decrease,
+      o.minRate,
+      o.maxRate,
+      o.intervalMs,
+      o.episodeMs,
+      this.initialRate,
+      this.ttlMs,
+      o.slowStart ? '1' : '0',
+    ]
     return Number(await run(this.redis, RATE_SCRIPT_SHA, RATE_SCRIPT, [this.key], args))
   }
 }

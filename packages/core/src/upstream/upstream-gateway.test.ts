@@ -37,7 +37,8 @@ const limitedUpstream = async (harness: Harness, opts: { limit: number; windowMs
       })
       if (used >= opts.limit) {
         stats.rejected++
-        const hint = opts.mode === 'retry-after' ? { 'retry-after': String(Math.max(1, Math.ceil((resetAt - now) / 1000))) } : rateHeaders(0)
+        const hint =
+          opts.mode === 'retry-after' ? { 'retry-after': String(Math.max(1, Math.ceil((resetAt - now) / 1000))) } : rateHeaders(0)
         res.writeHead(429, { 'content-type': 'application/json', ...hint })
         res.end('{"error":"rate limited"}')
         return true
@@ -127,7 +128,8 @@ describe('upstreamLimit through the gateway', () => {
       },
     })
     const { url } = await h.gateway(
-      (g) => g.registerRoute('/api', upstream.url, { id: 'thirdparty', upstreamLimit: { requestsPerSecond: 20, callerHeader: 'x-caller' } }),
+      (g) =>
+        g.registerRoute('/api', upstream.url, { id: 'thirdparty', upstreamLimit: { requestsPerSecond: 20, callerHeader: 'x-caller' } }),
       { adminToken: ADMIN },
     )
     const alice = rawRequest(url, '/api/a', { headers: { 'x-caller': 'alice' } })
@@ -163,7 +165,9 @@ describe('upstreamLimit through the gateway', () => {
   it('maxWaitMs exceeded → 503 upstream_queue_timeout with Retry-After, answered without waiting', async () => {
     const upstream = await h.upstream()
     const { url } = await h.gateway((g) =>
-      g.registerRoute('/api', upstream.url, { upstreamLimit: { requestsPerSecond: 1, burstSize: 1, callerHeader: 'x-caller', maxWaitMs: 1_500 } }),
+      g.registerRoute('/api', upstream.url, {
+        upstreamLimit: { requestsPerSecond: 1, burstSize: 1, callerHeader: 'x-caller', maxWaitMs: 1_500 },
+      }),
     )
     expect((await rawRequest(url, '/api/x', { headers: { 'x-caller': 'a' } })).status).toBe(200)
     const started = Date.now()

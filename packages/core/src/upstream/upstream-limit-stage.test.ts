@@ -49,7 +49,11 @@ const startLimitedUpstream = async (opts: { limit: number; windowMs: number; mod
       stats.arrivals.push({ caller, at: now })
       const headers: Record<string, string> =
         opts.mode === 'x-ratelimit'
-          ? { 'x-ratelimit-limit': String(opts.limit), 'x-ratelimit-remaining': String(opts.limit - used), 'x-ratelimit-reset': String(resetAt / 1000) }
+          ? {
+              'x-ratelimit-limit': String(opts.limit),
+              'x-ratelimit-remaining': String(opts.limit - used),
+              'x-ratelimit-reset': String(resetAt / 1000),
+            }
           : {}
       res.writeHead(200, { 'content-type': 'application/json', ...headers })
       res.end('{"ok":true}')
@@ -233,9 +237,7 @@ describe('upstreamLimitStage end to end', () => {
     const gw = await startGateway(upstream, { requestsPerSecond: 1, burstSize: 1, callerHeader: 'x-caller', maxWaitMs: 1_500 })
     expect((await fetch(`${gw.url}/api/x`, { headers: { 'x-caller': 'a' } })).status).toBe(200)
     const started = Date.now()
-    const responses = await Promise.all(
-      Array.from({ length: 4 }, () => fetch(`${gw.url}/api/x`, { headers: { 'x-caller': 'a' } })),
-    )
+    const responses = await Promise.all(Array.from({ length: 4 }, () => fetch(`${gw.url}/api/x`, { headers: { 'x-caller': 'a' } })))
     const statuses = responses.map((r) => r.status).sort()
     expect(statuses).toEqual([200, 503, 503, 503])
     const rejected = responses.find((r) => r.status === 503)!
@@ -310,7 +312,7 @@ describe('stage helpers', () => {
     expect(await (await app.request('/', { headers: { 'user-agent': 'bot/1' } })).text()).toBe('10.0.0.1|bot/1')
   })
 
-  it('weights callers by their key\'s tier', async () => {
+  it("weights callers by their key's tier", async () => {
     const weightFor = weightByTier({ FREE: 1, premium: 4 })
     const app = new Hono()
     app.get('/:tier?', (c) => {

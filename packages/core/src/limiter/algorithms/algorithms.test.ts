@@ -40,10 +40,22 @@ describe('pure algorithms', () => {
   it('compose: all or nothing, reporting the binding rule', () => {
     const a: LimitRule = { algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 5, windowMs: 1_000 }
     const b: LimitRule = { algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 1, windowMs: 60_000 }
-    const first = compose([{ rule: a, state: undefined, cost: 1 }, { rule: b, state: undefined, cost: 1 }], 0)
+    const first = compose(
+      [
+        { rule: a, state: undefined, cost: 1 },
+        { rule: b, state: undefined, cost: 1 },
+      ],
+      0,
+    )
     expect(first.decision).toMatchObject({ allowed: true, ruleIndex: 1, remaining: 0, limit: 1 })
     const states = first.outcomes.map((o) => o.state)
-    const second = compose([{ rule: a, state: states[0], cost: 1 }, { rule: b, state: states[1], cost: 1 }], 10)
+    const second = compose(
+      [
+        { rule: a, state: states[0], cost: 1 },
+        { rule: b, state: states[1], cost: 1 },
+      ],
+      10,
+    )
     expect(second.decision).toMatchObject({ allowed: false, ruleIndex: 1, retryAfterMs: 59_990 })
     expect(compose([], 0).decision).toMatchObject({ allowed: true, ruleIndex: -1 })
   })
