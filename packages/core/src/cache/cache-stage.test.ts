@@ -2,13 +2,13 @@
 import { randomUUID } from 'node:crypto'
 import FakeTimers from '@sinonjs/fake-timers'
 import { Hono } from 'hono'
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Clock } from '../clock.js'
 import { errorResponse } from '../errors.js'
 import type { RouteOptions } from '../routing/route.js'
 import { normalizePath } from '../routing/normalize-path.js'
-import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
+import { useRedis } from '../testing/redis-fixture.js'
+import { redisAvailable } from '../testing/redis-server.js'
 import { cacheStage, type CacheStageDeps } from './cache-stage.js'
 import { MemoryCacheStore } from './memory-cache-store.js'
 import { purgeCache } from './purge.js'
@@ -517,21 +517,11 @@ const describeCacheStage = (name: string, makeStore: (clock: Clock) => Promise<S
 describeCacheStage('memory', async (clock) => ({ store: new MemoryCacheStore({ clock }), cleanup: async () => {} }))
 
 describe.skipIf(!redisAvailable())('on Redis', () => {
-  let server: RedisServerHandle
-  let redis: Redis
-  beforeAll(async () => {
-    server = await startRedisServer()
-    redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
-    await redis.connect()
-  })
-  afterAll(async () => {
-    await redis?.quit()
-    await server?.close()
-  })
+  const db = useRedis()
 
   describeCacheStage('redis', async () => {
     // Redis's clock cannot be faked: its TTLs (ttl + staleIfError) outlast each test; freshness comes from the fake clock.
-    const store = new RedisCacheStore(redis, { prefix: `t-${randomUUID()}` })
+    const store = new RedisCacheStore(db.redis, { prefix: `t-${randomUUID()}` })
     return { store, cleanup: async () => void (await store.purge()) }
   })
 })

@@ -1,8 +1,9 @@
 // One suite run against every CacheStore (memory and Redis), plus what only one of them does.
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { useRedis } from '../testing/redis-fixture.js'
+import { redisAvailable } from '../testing/redis-server.js'
 import { MemoryCacheStore } from './memory-cache-store.js'
 import { cacheSizeGauge } from './size-gauge.js'
 import { RedisCacheStore } from './redis-cache-store.js'
@@ -128,48 +129,38 @@ describe('MemoryCacheStore', () => {
 })
 
 describe.skipIf(!redisAvailable())('Redis cache store', () => {
-  let server: RedisServerHandle
-  let redis: Redis
-  beforeAll(async () => {
-    server = await startRedisServer()
-    redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
-    await redis.connect()
-  })
-  afterAll(async () => {
-    await redis?.quit()
-    await server?.close()
-  })
+  const db = useRedis()
 
   describeCacheStore('redis', async () => {
     const prefix = `t-${randomUUID()}`
     return {
-      store: new RedisCacheStore(redis, { prefix, purgeBatch: 2 }),
+      store: new RedisCacheStore(db.redis, { prefix, purgeBatch: 2 }),
       advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      cleanup: async () => void (await new RedisCacheStore(redis, { prefix }).purge()),
+      cleanup: async () => void (await new RedisCacheStore(db.redis, { prefix }).purge()),
     }
   })
 
   it('writes the value and its TTL in one SET PX, under the namespace', async () => {
     const prefix = `t-${randomUUID()}`
-    const store = new RedisCacheStore(redis, { prefix })
+    const store = new RedisCacheStore(db.redis, { prefix })
     await store.set('/x?|1', response('x'), 5_000)
-    const ttl = await redis.pttl(`${prefix}:cache:/x?|1`)
+    const ttl = await db.redis.pttl(`${prefix}:cache:/x?|1`)
     expect(ttl).toBeGreaterThan(4_000)
     expect(ttl).toBeLessThanOrEqual(5_000)
-    expect(await redis.zcard(`${prefix}:cache-index`)).toBe(1)
+    expect(await db.redis.zcard(`${prefix}:cache-index`)).toBe(1)
     expect(await store.purge()).toBe(1)
-    expect(await redis.exists(`${prefix}:cache:/x?|1`, `${prefix}:cache-index`)).toBe(0)
+    expect(await db.redis.exists(`${prefix}:cache:/x?|1`, `${prefix}:cache-index`)).toBe(0)
   })
 
   it('treats a foreign value as a miss', async () => {
     const prefix = `t-${randomUUID()}`
-    await redis.set(`${prefix}:cache:junk`, 'not a record')
-    expect(await new RedisCacheStore(redis, { prefix }).get('junk')).toBeUndefined()
-    await redis.del(`${prefix}:cache:junk`)
+    await db.redis.set(`${prefix}:cache:junk`, 'not a record')
+    expect(await new RedisCacheStore(db.redis, { prefix }).get('junk')).toBeUndefined()
+    await db.redis.del(`${prefix}:cache:junk`)
   })
 
   it('wraps client faults in an Error with a cause', async () => {
-    const broken = new Redis(server.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+    const broken = new Redis(db.server.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
     const store = new RedisCacheStore(broken)
     const error = await store.get('x').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Error)

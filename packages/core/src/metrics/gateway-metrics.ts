@@ -269,40 +269,30 @@ export class GatewayMetrics {
   /** The JSON for GET /_metrics. */
   snapshot(): MetricsSnapshot {
     const o = this.overallHandle
-    const out: Record<string, unknown> = {
-      requests_total: o.requestsTotal,
-      requests_success: o.requestsSuccess,
-      requests_failed: o.requestsFailed,
-      requests_client_error: o.requestsClientError,
-    }
-    this.#counters(o, out)
+    const out = this.#routeSnapshot(o)
     for (const [name, value] of this.readGauges()) out[name] = Number.isNaN(value) ? null : value
-    Object.assign(out, {
-      error_rate: o.requestsTotal === 0 ? 0 : o.requestsFailed / o.requestsTotal,
-      ...percentiles(o.latency),
-      latency_mean_ms: round3(o.latency.mean),
-      uptime_seconds: round3(this.uptimeSeconds()),
-      status: statusObject(o.statusClasses),
-    })
+    out.latency_mean_ms = round3(o.latency.mean)
+    out.uptime_seconds = round3(this.uptimeSeconds())
     for (const name of this.#sections.keys()) out[name] = this.readSection(name)
     const routes: Record<string, RouteSnapshot> = {}
-    for (const r of this.#routes.values()) {
-      const route: Record<string, unknown> = {
-        requests_total: r.requestsTotal,
-        requests_success: r.requestsSuccess,
-        requests_failed: r.requestsFailed,
-        requests_client_error: r.requestsClientError,
-      }
-      this.#counters(r, route)
-      Object.assign(route, {
-        error_rate: r.requestsTotal === 0 ? 0 : r.requestsFailed / r.requestsTotal,
-        status: statusObject(r.statusClasses),
-        ...percentiles(r.latency),
-      })
-      routes[r.id] = route as RouteSnapshot
-    }
+    for (const r of this.#routes.values()) routes[r.id] = this.#routeSnapshot(r) as RouteSnapshot
     out.routes = routes
     return out as MetricsSnapshot
+  }
+
+  /** Counters, error rate, status classes and percentiles of one handle (a route, or all requests). */
+  #routeSnapshot(handle: RouteMetrics): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      requests_total: handle.requestsTotal,
+      requests_success: handle.requestsSuccess,
+      requests_failed: handle.requestsFailed,
+      requests_client_error: handle.requestsClientError,
+    }
+    this.#counters(handle, out)
+    out.error_rate = handle.requestsTotal === 0 ? 0 : handle.requestsFailed / handle.requestsTotal
+    out.status = statusObject(handle.statusClasses)
+    Object.assign(out, percentiles(handle.latency))
+    return out
   }
 
   #counters(handle: RouteMetrics, out: Record<string, unknown>): void {

@@ -4,6 +4,7 @@ import { createHarness, type Harness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
 import type { UpstreamStatus } from './types.js'
+import { expectFairShares } from './fair-share.test-helper.js'
 
 const h = createHarness()
 afterEach(() => h.close())
@@ -103,13 +104,7 @@ describe('upstreamLimit through the gateway', () => {
       expect(stats.maxInWindow).toBeLessThanOrEqual(20)
       expect(stats.rejected).toBeLessThanOrEqual(1)
       expect(stats.admitted).toBeGreaterThanOrEqual(25)
-      // Shares while all three are active: from the moment both polite callers have reached the upstream.
-      const since = Math.max(...['polite-a', 'polite-b'].map((id) => stats.arrivals.find((a) => a.caller === id)!.at))
-      const active = stats.arrivals.filter((a) => a.at >= since)
-      expect(active.length).toBeGreaterThanOrEqual(15)
-      for (const id of ['polite-a', 'polite-b']) {
-        expect(active.filter((a) => a.caller === id).length / active.length).toBeGreaterThanOrEqual(0.3)
-      }
+      expectFairShares(stats.arrivals, ['polite-a', 'polite-b'])
     },
   )
 
