@@ -171,7 +171,7 @@ export class APIKeyManager {
     const parsed = this.format.parse(key)
     if (!parsed) return null
     const record = await this.#lookup(parsed.id)
-    if (!record || !KeyHasher.equal(this.#hasher.digest(key), record.hash)) return null
+    if (!record || !this.#hasher.matches(key, record.hash)) return null
     const now = this.#clock.now()
     return statusOf(record, now) === 'active' ? toInfo(record, now) : null
   }

@@ -1,5 +1,6 @@
 // The API key wire format: `tg_<id>_<secret>_<checksum>`, parsed and digested without touching a store.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { crc32 } from 'node:zlib'
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
@@ -7,7 +8,7 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 export const KEY_ID_LENGTH = 12
 /** Length of the secret, in base62 characters: 32 × log2(62) ≈ 190 bits of crypto randomness. */
 export const KEY_SECRET_LENGTH = 32
-/** Length of the checksum: the first 32 bits of SHA-256 over the rest of the key, base62. */
+/** Length of the checksum: CRC-32 of the rest of the key, base62 (it catches typos; the digest check is SHA-256). */
 export const KEY_CHECKSUM_LENGTH = 6
 /** Default key prefix; keys look like `tg_<id>_<secret>_<checksum>`. */
 export const DEFAULT_KEY_PREFIX = 'tg'
@@ -25,8 +26,9 @@ export const randomBase62 = (length: number): string => {
   return out
 }
 
+// CRC-32 only has to reject mistyped or truncated keys before a store lookup; it guards nothing secret.
 const checksumOf = (body: string): string => {
-  let n = createHash('sha256').update(body).digest().readUInt32BE(0)
+  let n = crc32(body)
   let out = ''
   for (let i = 0; i < KEY_CHECKSUM_LENGTH; i++) {
     out = BASE62[n % 62] + out
@@ -106,6 +108,14 @@ export class KeyHasher {
   /** Hex digest of a key. */
   digest(key: string): string {
     return (this.#secret ? createHmac('sha256', this.#secret) : createHash('sha256')).update(key).digest('hex')
+  }
+
+  /** Whether `key` has the stored hex digest: raw digests compared in constant time (the hot path of validation). */
+  matches(key: string, storedHex: string): boolean {
+    const stored = Buffer.from(storedHex, 'hex')
+    if (stored.length !== 32) return false
+    const actual = this.#secret ? createHmac('sha256', this.#secret).update(key).digest() : hash('sha256', key, 'buffer')
+    return timingSafeEqual(actual, stored)
   }
 
   /** Constant-time comparison of two hex digests; false for anything that is not a 32-byte digest. */
