@@ -24,7 +24,9 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
 
 // Self time per node: each sample's time delta belongs to the node it hit.
 const selfUs = new Map<number, number>()
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+profile.samples.forEach((id, i) => {
+  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+})
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0)
 
 /** node:internal/…, a package name from node_modules, or a path inside the repository. */

@@ -52,11 +52,14 @@ const runOne = (suite: string): Promise<Outcome> => {
   const child = spawnTypeScript(file, [], { stdio: 'inherit' })
   return new Promise((resolve) => {
     let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      console.error(`\n${suite}: stopped, the bench's total time bound (BENCH_TIMEOUT=${totalS} s) is reached`)
-      void terminate(child, 5_000)
-    }, Math.max(0, deadline - Date.now()))
+    const timer = setTimeout(
+      () => {
+        timedOut = true
+        console.error(`\n${suite}: stopped, the bench's total time bound (BENCH_TIMEOUT=${totalS} s) is reached`)
+        void terminate(child, 5_000)
+      },
+      Math.max(0, deadline - Date.now()),
+    )
     const seconds = () => Math.round((Date.now() - started) / 1_000)
     child.once('error', (error) => {
       clearTimeout(timer)

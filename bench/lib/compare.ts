@@ -15,10 +15,16 @@ export interface Contender {
   /** Request shape for this contender (method, headers, body, extra Lua). */
   request?: Pick<LoadOptions, 'method' | 'headers' | 'body' | 'lua'>
   /**
-   * Every response must have come from this upstream: it must count at least as many requests during
-   * the run as wrk completed. Leave unset where the gateway answers by itself (cache hits, 429s).
+   * Every response must have come from this upstream, or from these together (a pool): they must count at least
+   * as many requests during the run as wrk completed. Leave unset where the gateway answers by itself (429s), or
+   * use `notServedBy` (cache hits).
    */
-  servedBy?: RunningTarget
+  servedBy?: RunningTarget | readonly RunningTarget[]
+  /**
+   * The gateway answers by itself (cache hits): this upstream may serve at most 1% of the responses wrk completed
+   * during the run (an entry that expires mid-run is fetched again), so a cache that does not hit fails the run.
+   */
+  notServedBy?: RunningTarget
 }
 
 export interface Sample {
@@ -27,8 +33,10 @@ export interface Sample {
   /** CPU µs of `cpuOf` per completed request. */
   cpuUsPerRequest?: number
   cpuSource?: StatsSample['source']
-  /** Connections the `servedBy` upstream accepted during the run (a pooling proxy opens few, once). */
+  /** Connections the `servedBy` (or `notServedBy`) upstreams accepted during the run (a pooling proxy opens few, once). */
   upstreamConnections?: number
+  /** Requests those upstreams served during the run. */
+  upstreamRequests?: number
 }
 
 export interface Summary {
@@ -66,9 +74,33 @@ const preflight = async (contender: Contender): Promise<void> => {
 
 const cpuUs = (sample: StatsSample) => sample.userUs + sample.systemUs
 
+/** Share of a run's responses that the `notServedBy` upstream may serve (refetches of an expired entry). */
+const NOT_SERVED_SHARE = 0.01
+
+/** The upstreams whose counts are checked: `servedBy` (one or a pool), else `notServedBy`. */
+const upstreamsOf = (contender: Contender): readonly RunningTarget[] => {
+  const { servedBy, notServedBy } = contender
+  if (servedBy !== undefined) return ([] as RunningTarget[]).concat(servedBy)
+  return notServedBy === undefined ? [] : [notServedBy]
+}
+
+/** Requests and connections counted by `upstreams` together; undefined if any does not count them. */
+const upstreamCounts = async (upstreams: readonly RunningTarget[]): Promise<{ requests: number; connections: number } | undefined> => {
+  if (upstreams.length === 0) return undefined
+  const all = await Promise.all(upstreams.map((u) => u.stats()))
+  let requests = 0
+  let connections = 0
+  for (const stats of all) {
+    requests += stats?.requests ?? Number.NaN
+    connections += stats?.connections ?? Number.NaN
+  }
+  return { requests, connections }
+}
+
 /** One wrk run against one contender, with CPU and upstream accounting around it. */
 const measureOnce = async (contender: Contender, settings: BenchSettings, durationS: number, round: number): Promise<Sample> => {
-  const [cpuBefore, upstreamBefore] = await Promise.all([contender.cpuOf?.stats(), contender.servedBy?.stats()])
+  const upstreams = upstreamsOf(contender)
+  const [cpuBefore, upstreamBefore] = await Promise.all([contender.cpuOf?.stats(), upstreamCounts(upstreams)])
   const load = await runWrk({
     url: contender.url,
     durationS,
@@ -78,33 +110,37 @@ const measureOnce = async (contender: Contender, settings: BenchSettings, durati
     // The warm-up is not measured, so it can afford wrk's per-response hook that catches 1xx/3xx as well.
     strictStatus: round === 0,
   })
-  const [cpuAfter, upstreamAfter] = await Promise.all([contender.cpuOf?.stats(), contender.servedBy?.stats()])
+  const [cpuAfter, upstreamAfter] = await Promise.all([contender.cpuOf?.stats(), upstreamCounts(upstreams)])
   const where = round === 0 ? 'warm-up' : `round ${round}`
 
-  for (const target of [contender.cpuOf, contender.servedBy]) {
+  for (const target of [contender.cpuOf, ...upstreams]) {
     if (target !== undefined && !target.alive()) {
       throw new Error(`${contender.name} (${where}): process ${target.name} died\n${target.stderrTail()}`)
     }
   }
   if (errorCount(load) > 0) {
-    throw new Error(
-      `${contender.name} (${where}): ${describeErrors(load)} in ${load.requests} responses — every response must be 2xx`,
-    )
+    throw new Error(`${contender.name} (${where}): ${describeErrors(load)} in ${load.requests} responses — every response must be 2xx`)
   }
   if (load.requests === 0) throw new Error(`${contender.name} (${where}): no request completed`)
-  if (contender.servedBy !== undefined) {
-    const served = (upstreamAfter?.requests ?? Number.NaN) - (upstreamBefore?.requests ?? Number.NaN)
-    if (!(served >= load.requests)) {
-      throw new Error(
-        `${contender.name} (${where}): wrk completed ${load.requests} requests but upstream ${contender.servedBy.name} ` +
-          `served ${served}: some responses did not come from the upstream`,
-      )
-    }
+  const served = (upstreamAfter?.requests ?? Number.NaN) - (upstreamBefore?.requests ?? Number.NaN)
+  const names = upstreams.map((u) => u.name).join(' + ')
+  if (contender.servedBy !== undefined && !(served >= load.requests)) {
+    throw new Error(
+      `${contender.name} (${where}): wrk completed ${load.requests} requests but upstream ${names} ` +
+        `served ${served}: some responses did not come from the upstream`,
+    )
+  }
+  if (contender.servedBy === undefined && contender.notServedBy !== undefined && !(served <= load.requests * NOT_SERVED_SHARE)) {
+    throw new Error(
+      `${contender.name} (${where}): upstream ${names} served ${served} of wrk's ${load.requests} requests ` +
+        `(at most ${NOT_SERVED_SHARE * 100}% allowed): the gateway was meant to answer by itself (cache hits)`,
+    )
   }
 
   const sample: Sample = { round, load }
   const opened = (upstreamAfter?.connections ?? Number.NaN) - (upstreamBefore?.connections ?? Number.NaN)
   if (Number.isFinite(opened)) sample.upstreamConnections = opened
+  if (Number.isFinite(served)) sample.upstreamRequests = served
   if (cpuBefore !== undefined && cpuAfter !== undefined) {
     sample.cpuUsPerRequest = (cpuUs(cpuAfter) - cpuUs(cpuBefore)) / load.requests
     sample.cpuSource = cpuAfter.source
@@ -196,7 +232,13 @@ export interface Ratio {
   to: string
   metric: 'rps' | 'cpu'
   /** Goal to print a verdict against (never fails the suite: this machine is too noisy for that). */
-  aim?: { atLeast?: number; atMost?: number }
+  aim?: Aim
+}
+
+/** A goal a figure is printed against: `met` / `NOT met`. */
+export interface Aim {
+  atLeast?: number
+  atMost?: number
 }
 
 /** Median over rounds of the per-round ratio (runs of one round are close in time, so they share the noise). */
@@ -212,6 +254,17 @@ export const ratioOf = (summaries: Map<string, Summary>, ratio: Ratio): number =
   return median(perRound)
 }
 
+/** ` (aim ≥ 1.00: met)`, or '' without an aim or a value. */
+const verdictOf = (value: number, aim: Aim | undefined, digits: number): string => {
+  if (aim === undefined || !Number.isFinite(value)) return ''
+  const { atLeast, atMost } = aim
+  const goal = [atLeast === undefined ? '' : `≥ ${atLeast.toFixed(digits)}`, atMost === undefined ? '' : `≤ ${atMost.toFixed(digits)}`]
+    .filter(Boolean)
+    .join(' and ')
+  const met = (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost)
+  return `  (aim ${goal}: ${met ? 'met' : 'NOT met'})`
+}
+
 /** One line per ratio, e.g. `tollgate / bare-proxy   CPU µs/req  1.04×  (aim ≤ 1.10: met)`. */
 export const formatRatios = (summaries: Map<string, Summary>, ratios: readonly Ratio[]): string => {
   const labels = ratios.map((r) => `${r.of} / ${r.to}`)
@@ -220,16 +273,41 @@ export const formatRatios = (summaries: Map<string, Summary>, ratios: readonly R
     .map((ratio, i) => {
       const value = ratioOf(summaries, ratio)
       const metric = ratio.metric === 'rps' ? 'req/s     ' : 'CPU µs/req'
-      let verdict = ''
-      if (ratio.aim !== undefined && Number.isFinite(value)) {
-        const { atLeast, atMost } = ratio.aim
-        const goal = [atLeast === undefined ? '' : `≥ ${atLeast.toFixed(2)}`, atMost === undefined ? '' : `≤ ${atMost.toFixed(2)}`]
-          .filter(Boolean)
-          .join(' and ')
-        const met = (atLeast === undefined || value >= atLeast) && (atMost === undefined || value <= atMost)
-        verdict = `  (aim ${goal}: ${met ? 'met' : 'NOT met'})`
-      }
-      return `${labels[i]!.padEnd(width)}  ${metric}  ${formatFixed(value, 2)}×${verdict}`
+      return `${labels[i]!.padEnd(width)}  ${metric}  ${formatFixed(value, 2)}×${verdictOf(value, ratio.aim, 2)}`
+    })
+    .join('\n')
+}
+
+/** A difference of CPU µs per request between two contenders (an added cost, where a ratio hides small ones). */
+export interface Difference {
+  /** Minuend and subtrahend: contender names. */
+  of: string
+  to: string
+  /** Goal in µs to print a verdict against (never fails the suite). */
+  aim?: Aim
+}
+
+/** Median over rounds of the per-round difference of CPU µs/req (`of` minus `to`), like `ratioOf`. */
+export const differenceOf = (summaries: Map<string, Summary>, difference: Difference): number => {
+  const of = summaries.get(difference.of)
+  const to = summaries.get(difference.to)
+  if (of === undefined || to === undefined) throw new Error(`difference ${difference.of}−${difference.to}: unknown contender`)
+  const perRound = of.samples.map((s) => {
+    const partner = to.samples.find((t) => t.round === s.round)
+    return (s.cpuUsPerRequest ?? Number.NaN) - (partner?.cpuUsPerRequest ?? Number.NaN)
+  })
+  return median(perRound)
+}
+
+/** One line per difference, e.g. `ratelimit-memory − plain  CPU µs/req  +3.1 µs  (aim ≤ 10.0: met)`. */
+export const formatDifferences = (summaries: Map<string, Summary>, differences: readonly Difference[]): string => {
+  const labels = differences.map((d) => `${d.of} − ${d.to}`)
+  const width = Math.max(...labels.map((l) => l.length))
+  return differences
+    .map((difference, i) => {
+      const value = differenceOf(summaries, difference)
+      const signed = `${value >= 0 ? '+' : ''}${formatFixed(value, 1)}`
+      return `${labels[i]!.padEnd(width)}  CPU µs/req  ${signed} µs${verdictOf(value, difference.aim, 1)}`
     })
     .join('\n')
 }

@@ -41,4 +41,4 @@ export const benchSettings = (defaults: Partial<BenchSettings> = {}): BenchSetti
 
 /** Time the measuring part of a suite needs, in ms: every run plus ~1 s of checks and pauses per run. */
 export const measuringTimeMs = (settings: BenchSettings, contenders: number): number =>
-  contenders * ((settings.rounds * (settings.durationS + 1)) + (settings.warmupS > 0 ? settings.warmupS + 1 : 0)) * 1_000
+  contenders * (settings.rounds * (settings.durationS + 1) + (settings.warmupS > 0 ? settings.warmupS + 1 : 0)) * 1_000

@@ -1,7 +1,8 @@
 // Runs inside a target process: announces its port, answers CPU/request-count queries, stops on demand.
 //
 // Protocol with the harness (bench/lib/target.ts):
-//   stdout line  `LISTENING <port>`            once the server accepts connections
+//   stdout line  `LISTENING <port> [<json>]`   once the server accepts connections; the optional JSON object of
+//                                            strings is what the suite needs to know (e.g. an API key it must send)
 //   IPC message  { type: 'stats', id }       → { type: 'stats', id, userUs, systemUs, requests }
 //   SIGTERM / SIGINT / IPC disconnect        → close, then exit
 // Targets must not log per request: stdout carries the protocol and stderr is shown to the user.
@@ -39,6 +40,11 @@ export const countConnection = (): void => {
 export interface AnnounceOptions {
   /** Graceful close; the process exits after it settles (or after 2 s). */
   close?: () => Promise<unknown> | void
+  /**
+   * What the suite needs to know to load this target (e.g. `{ apiKey }` for a route that requires one); it reaches
+   * the suite as `RunningTarget.details`. On the LISTENING line, so only bench-generated values belong here.
+   */
+  details?: Readonly<Record<string, string>>
 }
 
 /**
@@ -68,7 +74,8 @@ export const announce = (port: number, options: AnnounceOptions = {}): void => {
       process.send?.(reply)
     })
   }
-  process.stdout.write(`LISTENING ${port}\n`)
+  const details = options.details === undefined ? '' : ` ${JSON.stringify(options.details)}`
+  process.stdout.write(`LISTENING ${port}${details}\n`)
 }
 
 /** Reads a required setting from the environment or the first argument. */

@@ -30,6 +30,8 @@ export interface RunningTarget {
   readonly port: number
   /** `http://127.0.0.1:<port>` */
   readonly origin: string
+  /** What the target announced for the suite (`announce(port, { details })`), e.g. `{ apiKey }`; `{}` when nothing. */
+  readonly details: Readonly<Record<string, string>>
   /** Current CPU time of the process; undefined once it has gone. */
   stats(): Promise<StatsSample | undefined>
   /** The last lines the process wrote to stderr (for error messages). */
@@ -88,28 +90,48 @@ export const startTarget = (spec: TargetSpec): Promise<RunningTarget> => {
     }
     const timer = setTimeout(() => fail(`not listening after ${timeoutMs} ms`), timeoutMs)
     const onError = (error: Error) => fail(`could not start (${error.message})`)
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      fail(`exited before listening (code ${code}, signal ${signal})`)
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited before listening (code ${code}, signal ${signal})`)
     child.once('error', onError)
     // 'close', not 'exit': by then stderr has been read to its end, so the error shows all of it.
     child.once('close', onExit)
 
     const stdout = createInterface({ input: child.stdout! })
     stdout.on('line', (line) => {
-      const match = /^LISTENING (\d+)$/.exec(line.trim())
+      const match = /^LISTENING (\d+)(?: (\{.*\}))?$/.exec(line.trim())
       if (match === null) return
+      let details: Record<string, string> = {}
+      try {
+        if (match[2] !== undefined) details = parseDetails(match[2])
+      } catch (error) {
+        return fail(`announced unreadable details (${(error as Error).message})`)
+      }
       clearTimeout(timer)
       child.off('close', onExit)
       child.off('error', onError)
       // Keep draining stdout so that a chatty target never blocks on a full pipe.
       stdout.removeAllListeners('line')
       stdout.on('line', () => undefined)
-      resolve(running(spec.name, child, Number(match[1]), tail))
+      resolve(running(spec.name, child, Number(match[1]), details, tail))
     })
   })
 }
 
-const running = (name: string, child: ChildProcess, port: number, tail: string[]): RunningTarget => {
+/** The JSON object of strings a target may append to its LISTENING line. */
+const parseDetails = (json: string): Record<string, string> => {
+  const value: unknown = JSON.parse(json)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object')
+  const entries = Object.entries(value)
+  if (entries.some(([, v]) => typeof v !== 'string')) throw new Error('values must be strings')
+  return Object.fromEntries(entries) as Record<string, string>
+}
+
+const running = (
+  name: string,
+  child: ChildProcess,
+  port: number,
+  details: Readonly<Record<string, string>>,
+  tail: string[],
+): RunningTarget => {
   const pid = child.pid!
   const alive = () => child.exitCode === null && child.signalCode === null
   let stopping = false
@@ -148,6 +170,7 @@ const running = (name: string, child: ChildProcess, port: number, tail: string[]
     pid,
     port,
     origin: `http://127.0.0.1:${port}`,
+    details,
     async stats() {
       if (!alive()) return undefined
       const reported = await viaIpc()

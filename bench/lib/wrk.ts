@@ -65,7 +65,9 @@ end
 /** A Lua string literal for any JS string. */
 const luaString = (value: string): string =>
   `"${[...Buffer.from(value, 'utf8')]
-    .map((byte) => (byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`))
+    .map((byte) =>
+      byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`,
+    )
     .join('')}"`
 
 const scriptFor = (options: LoadOptions): string => {
@@ -119,8 +121,7 @@ export const parseWrkReport = (stdout: string): LoadResult => {
 }
 
 /** Total of every error kind wrk counts. */
-export const errorCount = (result: LoadResult): number =>
-  Object.values(result.errors).reduce((sum: number, count) => sum + (count ?? 0), 0)
+export const errorCount = (result: LoadResult): number => Object.values(result.errors).reduce((sum: number, count) => sum + (count ?? 0), 0)
 
 /** `connect 0, read 2, status 17`: only the kinds that occurred. */
 export const describeErrors = (result: LoadResult): string =>
@@ -138,11 +139,16 @@ export const runWrk = (options: LoadOptions): Promise<LoadResult> => {
   const durationS = Math.max(1, Math.round(options.durationS))
   const timeoutS = options.timeoutS ?? 10
   const args = [
-    '-t', String(options.threads ?? 2),
-    '-c', String(options.connections ?? 64),
-    '-d', `${durationS}s`,
-    '--timeout', `${timeoutS}s`,
-    '-s', writeScript(scriptFor(options)),
+    '-t',
+    String(options.threads ?? 2),
+    '-c',
+    String(options.connections ?? 64),
+    '-d',
+    `${durationS}s`,
+    '--timeout',
+    `${timeoutS}s`,
+    '-s',
+    writeScript(scriptFor(options)),
     options.url,
   ]
   const wrk = spawnOwned(process.env.WRK ?? 'wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -69,7 +69,11 @@ const main = async () => {
     'tollgate MemoryStore token bucket': () => memory.consume('k', bucket, 1),
   }
   for (const concurrency of [1, 256]) {
-    print(`memory, concurrency ${concurrency}`, await compare(memoryTargets, concurrency, MEMORY_MS), 'rate-limiter-flexible RateLimiterMemory')
+    print(
+      `memory, concurrency ${concurrency}`,
+      await compare(memoryTargets, concurrency, MEMORY_MS),
+      'rate-limiter-flexible RateLimiterMemory',
+    )
   }
 
   // Redis
@@ -92,7 +96,11 @@ const main = async () => {
       'plain ioredis GET (one round trip, reference)': () => theirs.get('plain'),
     }
     for (const concurrency of [1, 256]) {
-      print(`redis, concurrency ${concurrency}`, await compare(redisTargets, concurrency, REDIS_MS), 'rate-limiter-flexible RateLimiterRedis')
+      print(
+        `redis, concurrency ${concurrency}`,
+        await compare(redisTargets, concurrency, REDIS_MS),
+        'rate-limiter-flexible RateLimiterRedis',
+      )
     }
   } finally {
     for (const client of clients) client.disconnect()

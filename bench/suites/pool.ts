@@ -37,9 +37,7 @@ const rows: Array<Record<string, string>> = []
 for (const balance of STRATEGIES) {
   const one = measure(new UpstreamPool({ targets: ['http://127.0.0.1:8001'], balance }))
   const two = measure(new UpstreamPool({ targets: ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'], balance }))
-  const four = measure(
-    new UpstreamPool({ targets: ['8001', '8002', '8003', '8004'].map((p) => `http://127.0.0.1:${p}`), balance }),
-  )
+  const four = measure(new UpstreamPool({ targets: ['8001', '8002', '8003', '8004'].map((p) => `http://127.0.0.1:${p}`), balance }))
   rows.push({
     balance,
     '1 target ns/pick': one.toFixed(1),

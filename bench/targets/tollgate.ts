@@ -24,21 +24,40 @@ interface ScenarioContext {
   upstreams: [string, ...string[]]
 }
 
+/** Never rejects (nothing reaches 1e9 requests a second): the limiter does all its work and always admits. */
+const NEVER_REJECTS = { requestsPerSecond: 1e9 }
+
 /**
  * The switch the suites use (TOLLGATE_SCENARIO). To add one: a new key here, and a suite that starts this
  * target with `env: { TOLLGATE_SCENARIO: '<key>' }` and sends the requests the scenario expects
- * (`Contender.request` for headers such as an API key; leave `servedBy` unset where the gateway answers itself).
+ * (`Contender.request` for headers such as an API key; `notServedBy` where the gateway answers itself).
+ * What a scenario resolves to reaches the suite as `RunningTarget.details` (e.g. the API key to send).
  */
 const scenarios = {
   /** Routing + metrics (the defaults): one route to one upstream. */
   plain: ({ gateway, upstreams }: ScenarioContext) => {
     gateway.registerRoute(BENCH_PREFIX, upstreams[0])
   },
-  // 'ratelimit-memory': ({ gateway, upstreams }) => { gateway.registerRoute(BENCH_PREFIX, upstreams[0], { rateLimit: … }) },
-  // 'auth':             ({ gateway, upstreams }) => { … requireAuth: true …; the suite sends the key in a header },
-  // 'cache':            ({ gateway, upstreams }) => { … cacheTtl: 60 …; the suite leaves servedBy unset },
-  // 'pool2':            ({ gateway, upstreams }) => { … two upstreams from UPSTREAM_URL=a,b … },
-} satisfies Record<string, (context: ScenarioContext) => void>
+  /** `plain` + a per-caller route rate limit on the memory store (sliding window, the default algorithm). */
+  'ratelimit-memory': ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { rateLimit: NEVER_REJECTS })
+  },
+  /** `plain` + requireAuth, memory key store; details `{ apiKey }`: the suite sends it as X-API-Key. */
+  auth: async ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true })
+    return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
+  },
+  /** `plain` + a 60 s response cache (memory): after the first request every response is a HIT from the gateway. */
+  cache: ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { cacheTtl: 60 })
+  },
+  /** `plain` over a round-robin pool of the first two upstreams (UPSTREAM_URL=a,b). */
+  pool2: ({ gateway, upstreams }: ScenarioContext) => {
+    const [first, second] = upstreams
+    if (second === undefined) throw new Error('TOLLGATE_SCENARIO=pool2 needs two upstreams: UPSTREAM_URL=<a>,<b>')
+    gateway.registerRoute(BENCH_PREFIX, { targets: [first, second], balance: 'round-robin' })
+  },
+} satisfies Record<string, (context: ScenarioContext) => void | Promise<Record<string, string>>>
 
 type ScenarioName = keyof typeof scenarios
 
@@ -51,7 +70,7 @@ if (!Object.hasOwn(scenarios, scenarioName)) {
 const [first, ...rest] = upstreamUrlFromEnv().split(',')
 const gateway = new APIGateway({ logger: quietLogger })
 for (const prefix of DECOY_PREFIXES) gateway.registerRoute(prefix, DECOY_UPSTREAM)
-scenarios[scenarioName as ScenarioName]({ gateway, upstreams: [first!, ...rest] })
+const details = await scenarios[scenarioName as ScenarioName]({ gateway, upstreams: [first!, ...rest] })
 
 const { port } = await gateway.start({ port: 0, host: listenHost })
-announce(port, { close: () => gateway.stop() })
+announce(port, { close: () => gateway.stop(), ...(details === undefined ? {} : { details }) })
