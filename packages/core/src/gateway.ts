@@ -35,6 +35,7 @@ import { parseTier } from './limiter/config.js'
 import './limiter/options.js'
 import { installUpstreamLimits } from './upstream/install-upstream-limits.js'
 import type { UpstreamGovernors } from './upstream/registry.js'
+import { listUpstreamPresets } from './upstream/presets.js'
 import { requireToken } from './admin/admin-api.js'
 
 declare module './options.js' {
@@ -437,8 +438,14 @@ export class APIGateway {
       )
     }
     const upstreams = (c: Context) => c.json(this.upstreamStatus())
-    if (adminToken) app.get('/_upstreams', requireToken(adminToken), upstreams)
-    else app.get('/_upstreams', upstreams)
+    const presets = (c: Context) => c.json(listUpstreamPresets(this.options.upstreamPresets))
+    if (adminToken) {
+      app.get('/_upstreams', requireToken(adminToken), upstreams)
+      app.get('/_upstreams/presets', requireToken(adminToken), presets)
+    } else {
+      app.get('/_upstreams', upstreams)
+      app.get('/_upstreams/presets', presets)
+    }
     // Reserved: without an admin token the admin API does not exist.
     app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))

@@ -298,3 +298,12 @@ describe('throttles and the circuit breaker', () => {
     expect(gateway.breakers.get(up.url).state).toBe('CLOSED')
   })
 })
+
+describe('presets over HTTP', () => {
+  it('lists the presets at /_upstreams/presets behind the admin token', async () => {
+    const { url } = await h.gateway(() => {}, { adminToken: ADMIN })
+    expect((await rawRequest(url, '/_upstreams/presets')).status).toBe(401)
+    const listed = (await rawRequest(url, '/_upstreams/presets', { headers: admin })).json() as Array<{ name: string }>
+    expect(listed.map((p) => p.name)).toEqual(expect.arrayContaining(['github', 'openai', 'slack', 'notion', 'airtable', 'stripe']))
+  })
+})
