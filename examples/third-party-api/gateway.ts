@@ -1,9 +1,8 @@
 // A throttled third-party API shared by several workers: they queue at the gateway instead of meeting 429s, and the
 // greedy one cannot starve the rest. Run it: pnpm exec tsx examples/third-party-api/gateway.ts
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { APIGateway } from '@tollgate/core'
-import { startMockUpstream } from '@tollgate/core/testing'
+import { startThrottledUpstream } from '@tollgate/core/testing'
 
 export interface WorkerFigures {
   /** Requests in flight at once: the greedy worker runs ten times as many as the others. */
@@ -31,38 +30,11 @@ export interface ThirdPartyExampleResult {
   gatewayThrottles: number
 }
 
-/** The "third-party" API: 20 requests per fixed 1-second window; past that, 429 with Retry-After until the next one. */
-const throttledAPI = (limitPerSecond: number) => {
-  const counts = { accepted: 0, maxInOneWindow: 0, sent429: 0 }
-  let window = 0
-  let used = 0
-  const handler = (_req: IncomingMessage, res: ServerResponse) => {
-    const now = Date.now()
-    if (Math.floor(now / 1000) !== window) {
-      window = Math.floor(now / 1000)
-      used = 0
-    }
-    if (used >= limitPerSecond) {
-      counts.sent429++
-      res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' })
-      res.end('{"error":"rate limit exceeded"}')
-      return true
-    }
-    used++
-    counts.accepted++
-    counts.maxInOneWindow = Math.max(counts.maxInOneWindow, used)
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ ok: true, n: counts.accepted }))
-    return true
-  }
-  return { counts, handler }
-}
-
 export async function main(options: { durationMs?: number } = {}): Promise<ThirdPartyExampleResult> {
   const durationMs = options.durationMs ?? 3_000
   const LIMIT = 20
-  const api = throttledAPI(LIMIT)
-  const upstream = await startMockUpstream({ handler: api.handler })
+  // The "third-party" API: 20 requests per fixed 1-second window; past that, 429 with Retry-After.
+  const { upstream, stats } = await startThrottledUpstream({ limit: LIMIT, windowMs: 1_000 })
 
   const gateway = new APIGateway().registerRoute('/thirdparty', upstream.url, {
     upstreamLimit: {
@@ -105,7 +77,8 @@ export async function main(options: { durationMs?: number } = {}): Promise<Third
     const elapsedS = (Date.now() - started) / 1000
     for (const figures of Object.values(workers)) figures.requestsPerSecond = Math.round((figures.served / elapsedS) * 10) / 10
     const gatewayThrottles = gateway.upstreamStatus().reduce((sum, s) => sum + s.throttles, 0)
-    return { durationMs, workers, upstream: { limitPerSecond: LIMIT, ...api.counts }, gatewayThrottles }
+    const api = { accepted: stats.admitted, maxInOneWindow: stats.maxInWindow, sent429: stats.rejected }
+    return { durationMs, workers, upstream: { limitPerSecond: LIMIT, ...api }, gatewayThrottles }
   } finally {
     await gateway.stop()
     await upstream.close()

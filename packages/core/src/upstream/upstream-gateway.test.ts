@@ -1,7 +1,8 @@
 // upstreamLimit through the real APIGateway (sockets): fair sharing, retried throttles, queue bounds, Redis-shared pauses.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHarness, type Harness } from '../testing/gateway-harness.js'
+import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
+import { startThrottledUpstream } from '../testing/throttled-upstream.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
 import type { UpstreamStatus } from './types.js'
 import { expectFairShares } from './fair-share.test-helper.js'
@@ -13,48 +14,6 @@ const ADMIN = 'admin-token-for-upstream-tests'
 const admin = { authorization: `Bearer ${ADMIN}` }
 
 type LimitMode = 'retry-after' | 'x-ratelimit'
-
-/**
- * A third-party API that enforces `limit` requests per fixed window: past it, 429 with Retry-After (or only
- * X-RateLimit-*). It counts what it admits (per caller, from `x-caller`) and rejects, and the most it admitted in one window.
- */
-const limitedUpstream = async (harness: Harness, opts: { limit: number; windowMs: number; mode: LimitMode }) => {
-  let windowStart = 0
-  let used = 0
-  const stats = { admitted: 0, rejected: 0, maxInWindow: 0, arrivals: [] as Array<{ caller: string; at: number }> }
-  const upstream = await harness.upstream({
-    handler: (req, res) => {
-      const now = Date.now()
-      const start = Math.floor(now / opts.windowMs) * opts.windowMs
-      if (start !== windowStart) {
-        windowStart = start
-        used = 0
-      }
-      const resetAt = start + opts.windowMs
-      const rateHeaders = (remaining: number) => ({
-        'x-ratelimit-limit': String(opts.limit),
-        'x-ratelimit-remaining': String(remaining),
-        'x-ratelimit-reset': String(resetAt / 1000),
-      })
-      if (used >= opts.limit) {
-        stats.rejected++
-        const hint =
-          opts.mode === 'retry-after' ? { 'retry-after': String(Math.max(1, Math.ceil((resetAt - now) / 1000))) } : rateHeaders(0)
-        res.writeHead(429, { 'content-type': 'application/json', ...hint })
-        res.end('{"error":"rate limited"}')
-        return true
-      }
-      used++
-      stats.admitted++
-      stats.maxInWindow = Math.max(stats.maxInWindow, used)
-      stats.arrivals.push({ caller: String(req.headers['x-caller'] ?? ''), at: now })
-      res.writeHead(200, { 'content-type': 'application/json', ...(opts.mode === 'x-ratelimit' && rateHeaders(opts.limit - used)) })
-      res.end('{"ok":true}')
-      return true
-    },
-  })
-  return { upstream, stats }
-}
 
 /** `concurrency` loops calling `url` as `caller` until `signal` aborts; returns every status seen. */
 const caller = async (url: string, name: string, concurrency: number, signal: AbortSignal): Promise<number[]> => {
@@ -87,7 +46,8 @@ describe('upstreamLimit through the gateway', () => {
   it.each<LimitMode>(['retry-after', 'x-ratelimit'])(
     'known limit (%s): a greedy caller with 10× the concurrency cannot starve two polite ones, and no 429 reaches a client',
     async (mode) => {
-      const { upstream, stats } = await limitedUpstream(h, { limit: 20, windowMs: 1_000, mode })
+      const { upstream, stats } = await startThrottledUpstream({ limit: 20, windowMs: 1_000, mode })
+      h.defer(() => upstream.close())
       const { url } = await h.gateway((g) =>
         g.registerRoute('/api', upstream.url, {
           upstreamLimit: { requestsPerSecond: 15, burstSize: 2, callerHeader: 'x-caller', maxWaitMs: 20_000 },

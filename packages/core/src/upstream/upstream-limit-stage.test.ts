@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Route } from '../routing/route.js'
 import { startMockUpstream, type MockUpstream } from '../testing/mock-upstream.js'
+import { startThrottledUpstream } from '../testing/throttled-upstream.js'
 import { countingStore } from './counting-store.test-helper.js'
 import { UpstreamGovernor } from './governor.js'
 import { upstreamKey } from './upstream-key.js'
@@ -11,58 +12,6 @@ import type { UpstreamLimitOptions } from './options.js'
 import { UpstreamGovernors } from './registry.js'
 import { callerIdOf, preferWaitMs, upstreamLimitStage, weightByTier, type UpstreamLimitDeps } from './upstream-limit-stage.js'
 import { expectFairShares } from './fair-share.test-helper.js'
-
-/** A third-party API that enforces `limit` per fixed window and counts what it admits and rejects per caller. */
-const startLimitedUpstream = async (opts: { limit: number; windowMs: number; mode: 'retry-after' | 'x-ratelimit' }) => {
-  let windowStart = 0
-  let used = 0
-  const stats = {
-    admitted: 0,
-    rejected: 0,
-    byCaller: new Map<string, number>(),
-    maxInWindow: 0,
-    arrivals: [] as Array<{ caller: string; at: number }>,
-  }
-  const upstream = await startMockUpstream({
-    handler: (req, res) => {
-      const now = Date.now()
-      const start = Math.floor(now / opts.windowMs) * opts.windowMs
-      if (start !== windowStart) {
-        windowStart = start
-        used = 0
-      }
-      const resetAt = start + opts.windowMs
-      if (used >= opts.limit) {
-        stats.rejected++
-        const headers: Record<string, string> =
-          opts.mode === 'retry-after'
-            ? { 'retry-after': String(Math.max(1, Math.ceil((resetAt - now) / 1000))) }
-            : { 'x-ratelimit-limit': String(opts.limit), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetAt / 1000) }
-        res.writeHead(429, { 'content-type': 'application/json', ...headers })
-        res.end('{"error":"rate limited"}')
-        return true
-      }
-      used++
-      stats.admitted++
-      stats.maxInWindow = Math.max(stats.maxInWindow, used)
-      const caller = String(req.headers['x-caller'] ?? '')
-      stats.byCaller.set(caller, (stats.byCaller.get(caller) ?? 0) + 1)
-      stats.arrivals.push({ caller, at: now })
-      const headers: Record<string, string> =
-        opts.mode === 'x-ratelimit'
-          ? {
-              'x-ratelimit-limit': String(opts.limit),
-              'x-ratelimit-remaining': String(opts.limit - used),
-              'x-ratelimit-reset': String(resetAt / 1000),
-            }
-          : {}
-      res.writeHead(200, { 'content-type': 'application/json', ...headers })
-      res.end('{"ok":true}')
-      return true
-    },
-  })
-  return { upstream, stats }
-}
 
 const fakeRoute = (origin: string, upstreamLimit: UpstreamLimitOptions): Route =>
   ({ id: 'api', prefix: '/api', pool: { targets: [{ origin }] }, raw: { upstreamLimit } }) as unknown as Route
@@ -145,7 +94,7 @@ const worker = async (url: string, caller: string, concurrency: number, until: n
 
 describe('upstreamLimitStage end to end', () => {
   it('known limit: 3 callers, one greedy: no 429 reaches a client, the upstream stays within its limit, polite callers get ≥ 30%', async () => {
-    const { upstream, stats } = await startLimitedUpstream({ limit: 10, windowMs: 500, mode: 'retry-after' })
+    const { upstream, stats } = await startThrottledUpstream({ limit: 10, windowMs: 500, mode: 'retry-after' })
     const gw = await startGateway(upstream, { requestsPerSecond: 15, burstSize: 2, callerHeader: 'x-caller', maxWaitMs: 20_000 })
     const stop = new AbortController()
     const until = Date.now() + 2_500
@@ -169,7 +118,7 @@ describe('upstreamLimitStage end to end', () => {
   })
 
   it('unknown limit: AIMD converges, upstream 429s stay under 5% after the first episode', async () => {
-    const { upstream, stats } = await startLimitedUpstream({ limit: 20, windowMs: 500, mode: 'retry-after' })
+    const { upstream, stats } = await startThrottledUpstream({ limit: 20, windowMs: 500, mode: 'retry-after' })
     let governor: UpstreamGovernor | undefined
     const gw = await startGateway(upstream, { callerHeader: 'x-caller', maxWaitMs: 20_000 }, () => {
       governor ??= new UpstreamGovernor({
@@ -214,7 +163,7 @@ describe('upstreamLimitStage end to end', () => {
   })
 
   it('learns the limit from X-RateLimit-* alone and pauses at Remaining: 0 before a 429 happens', async () => {
-    const { upstream, stats } = await startLimitedUpstream({ limit: 8, windowMs: 1_000, mode: 'x-ratelimit' })
+    const { upstream, stats } = await startThrottledUpstream({ limit: 8, windowMs: 1_000, mode: 'x-ratelimit' })
     const gw = await startGateway(upstream, { callerHeader: 'x-caller', maxWaitMs: 20_000, adaptive: { minRate: 1, maxRate: 100 } })
     const stop = new AbortController()
     const until = Date.now() + 2_500
