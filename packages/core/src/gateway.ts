@@ -1,6 +1,6 @@
 // APIGateway: owns the Hono app and composes routing, the stage pipeline, forwarding, metrics and lifecycle.
 import { EventEmitter } from 'node:events'
-import type { IncomingMessage, Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import { consola } from 'consola'
@@ -18,6 +18,8 @@ import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status
 import type { UpstreamSpec } from './pool/types.js'
 import { normalizeIp, resolveClientIp, type TrustProxy } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
+import { incomingOf } from './proxy/node-bindings.js'
+import { requestHeader } from './proxy/request-header.js'
 import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
 import { ConfigError, resolveRouteOptions } from './routing/resolve-options.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
@@ -462,10 +464,10 @@ export class APIGateway {
     const startTime = performance.now()
     const path = normalizePath(splitUrl(c.req.url).path)
     const route = this.#routes.match(path)
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
-    const peer = incoming?.socket.remoteAddress ? normalizeIp(incoming.socket.remoteAddress) : '127.0.0.1'
-    const xff = this.#trustProxy === false ? undefined : incoming ? incoming.headers['x-forwarded-for'] : c.req.header('x-forwarded-for')
-    const clientIp = xff === undefined ? peer : resolveClientIp(peer, Array.isArray(xff) ? xff.join(',') : xff, this.#trustProxy)
+    const remote = incomingOf(c)?.socket.remoteAddress
+    const peer = remote ? normalizeIp(remote) : '127.0.0.1'
+    const xff = this.#trustProxy === false ? undefined : requestHeader(c, 'x-forwarded-for')
+    const clientIp = xff === undefined ? peer : resolveClientIp(peer, xff, this.#trustProxy)
     c.set('startTime', startTime)
     c.set('normalizedPath', path)
     c.set('peerIp', peer)

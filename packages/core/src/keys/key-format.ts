@@ -117,12 +117,4 @@ export class KeyHasher {
     const actual = this.#secret ? createHmac('sha256', this.#secret).update(key).digest() : hash('sha256', key, 'buffer')
     return timingSafeEqual(actual, stored)
   }
-
-  /** Constant-time comparison of two hex digests; false for anything that is not a 32-byte digest. */
-  static equal(a: string, b: string): boolean {
-    const x = Buffer.from(a, 'hex')
-    const y = Buffer.from(b, 'hex')
-    if (x.length !== 32 || y.length !== 32) return false
-    return timingSafeEqual(x, y)
-  }
 }

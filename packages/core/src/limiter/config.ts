@@ -2,6 +2,7 @@
 import type { Context } from 'hono'
 import '../context.js'
 import { RateLimitAlgorithm, type LimitRule } from './types.js'
+import { incomingOf } from '../proxy/node-bindings.js'
 import { requestHeader } from '../proxy/request-header.js'
 
 /** Who shares a limit: the API key (else the client IP), the client IP, a request header's value, or your function. */
@@ -92,8 +93,7 @@ const clientIpOf = (c: Context): string => {
   const ip = c.get('clientIp')
   if (ip) return ip
   // A plain Hono app on @hono/node-server has no clientIp variable: read the socket peer.
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown'
+  return incomingOf(c)?.socket.remoteAddress ?? 'unknown'
 }
 
 const keyFunction = (keyBy: KeyBy | undefined, field: string): ((c: Context) => string) => {

@@ -1,5 +1,5 @@
 // Forwarding one client request to a route's upstream pool: target choice, breaker, retries, streaming.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
@@ -14,6 +14,7 @@ import { cleanResponseHeaders, flattenHeaders, upstreamRequestHeaders } from './
 import { peerTrusted, type TrustProxy } from './client-ip.js'
 import { AttemptSignal } from './attempt-signal.js'
 import { clientWatch, type ClientWatch } from './request-signal.js'
+import { incomingOf } from './node-bindings.js'
 import { requestHeader } from './request-header.js'
 
 /** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
@@ -30,8 +31,6 @@ export interface ForwarderOptions {
 type AttemptOutcome =
   | { kind: 'response'; data: Dispatcher.ResponseData }
   | { kind: 'timeout' | 'connect' | 'client-gone' | 'too-large'; error: unknown }
-
-type NodeBindings = { incoming?: IncomingMessage; outgoing?: ServerResponse }
 
 // Abort reasons, compared by identity (undici rejects the request with the reason it was aborted with).
 const TIMEOUT = new Error('upstream attempt timed out')
@@ -82,14 +81,13 @@ export class Forwarder {
     const route = c.get('route')
     const { options } = route
     const method = c.req.method
-    const env = c.env as NodeBindings | undefined
-    const incoming = env?.incoming
+    const incoming = incomingOf(c)
     const client = clientWatch(c)
 
     const body = await this.#prepareBody(c, route, incoming)
     if (body instanceof Response) return body
 
-    const headers = this.#headers(c, route, incoming)
+    const headers = this.#headers(c, incoming)
     const path = this.#upstreamPath(c, route)
     const pool = route.pool
     const hashKey = pool.strategy !== 'hash' ? undefined : pool.hashOn ? requestHeader(c, pool.hashOn) : c.get('clientIp')
@@ -249,7 +247,7 @@ export class Forwarder {
     return { data: length >= 0 && incoming ? incoming : Readable.from(limitBody(source, max), { objectMode: false }), replayable: false }
   }
 
-  #headers(c: Context, _route: Route, incoming: IncomingMessage | undefined): Record<string, string> {
+  #headers(c: Context, incoming: IncomingMessage | undefined): Record<string, string> {
     const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
     const peer = c.get('peerIp') ?? c.get('clientIp')
     const trusted = peerTrusted(peer, this.#options.trustProxy)

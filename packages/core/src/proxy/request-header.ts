@@ -1,9 +1,6 @@
 // Reading request headers on the hot path without making @hono/node-server build a Headers object.
-import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
-
-/** The Node request behind `c`, when it came through a socket. */
-export const incomingOf = (c: Context): IncomingMessage | undefined => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+import { incomingOf } from './node-bindings.js'
 
 /**
  * A request header (lower-case `name`). On a socket it reads Node's parsed headers: `c.req.header()` would make

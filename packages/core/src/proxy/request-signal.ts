@@ -1,8 +1,6 @@
 // One AbortSignal per request that fires when the client goes away, safe to use before the body is forwarded.
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Context } from 'hono'
-
-type NodeBindings = { incoming?: IncomingMessage; outgoing?: ServerResponse }
+import { outgoingOf } from './node-bindings.js'
 
 const SIGNAL = 'clientSignal'
 
@@ -14,7 +12,7 @@ const SIGNAL = 'clientSignal'
 export const requestSignal = (c: Context): AbortSignal => {
   const cached = c.get(SIGNAL)
   if (cached) return cached
-  const outgoing = (c.env as NodeBindings | undefined)?.outgoing
+  const outgoing = outgoingOf(c)
   let signal: AbortSignal
   if (!outgoing) signal = c.req.raw.signal
   else {
@@ -44,7 +42,7 @@ export interface ClientWatch {
 }
 
 export const clientWatch = (c: Context): ClientWatch => {
-  const outgoing = (c.env as NodeBindings | undefined)?.outgoing
+  const outgoing = outgoingOf(c)
   if (!outgoing) {
     const signal = c.req.raw.signal
     return {
