@@ -152,6 +152,23 @@ describe('loadConfig', () => {
     )
     const broken = writeConfig('broken.json', '{ "routes": [ }')
     await expect(loadConfig({ argv: ['--config', broken], env: {} })).rejects.toThrow(`--config: config file ${broken} is not valid JSON`)
-    await expect(loadConfig({ argv: ['--config', 'gw.yaml'], env: {} })).rejects.toThrow('--config must name a .json, .ts or .js file')
+    await expect(loadConfig({ argv: ['--config', 'gw.toml'], env: {} })).rejects.toThrow(
+      '--config must name a .json, .yaml, .yml, .ts or .js file',
+    )
+  })
+
+  it('reads YAML files with the same fields, and names the line of a YAML syntax error', async () => {
+    const yaml = writeConfig('gw.yaml', 'port: 9100\nroutes:\n  - prefix: /api\n    upstream: http://127.0.0.1:9000\n    methods: [GET]\n')
+    const { config } = await loadConfig({ argv: ['--config', yaml], env: {} })
+    expect(config.port).toBe(9100)
+    expect(config.routes).toEqual([{ prefix: '/api', upstream: 'http://127.0.0.1:9000', methods: ['GET'] }])
+    const broken = writeConfig('broken.yml', 'routes:\n  - prefix: /api\n   upstream: [\n')
+    await expect(loadConfig({ argv: ['--config', broken], env: {} })).rejects.toThrow(/is not valid YAML: .*line 3/s)
+  })
+
+  it('lets --port and --host flags win over the environment and the file', async () => {
+    const file = writeConfig('flags.json', { port: 9000, host: '127.0.0.1', routes: [route] })
+    const { config } = await loadConfig({ argv: ['--config', file], env: { PORT: '9100' }, flags: { port: 9200, host: '::1' } })
+    expect(config).toMatchObject({ port: 9200, host: '::1' })
   })
 })

@@ -1,9 +1,10 @@
-// Loads the gateway's config: a JSON or TS/JS file (TOLLGATE_CONFIG or --config), then environment overrides.
+// Loads the gateway's config: a JSON, YAML or TS/JS file (TOLLGATE_CONFIG or --config), then environment and flag overrides.
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from '@tollgate/core'
+import { parse as parseYAML } from 'yaml'
 import {
   DEMO_UPSTREAM,
   checkAdminToken,
@@ -38,6 +39,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv
   /** Folder relative paths are resolved against. Default process.cwd(). */
   cwd?: string
+  /** Command-line flags (`--port`, `--host`): they win over the environment and the file. */
+  flags?: { port?: number; host?: string }
 }
 
 /** Port and host when neither the file nor the environment gives one. */
@@ -84,10 +87,19 @@ export const configPath = (argv: readonly string[], env: NodeJS.ProcessEnv): { p
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'])
 
-/** Reads a JSON file or imports a TS/JS module's default export (an object, or a function returning one). */
+/** Reads a JSON or YAML file, or imports a TS/JS module's default export (an object, or a function returning one). */
+/** Data formats: the parser and the name used in its error message. */
+const DATA_FORMATS: Record<string, [parse: (text: string) => unknown, name: string]> = {
+  '.json': [JSON.parse, 'JSON'],
+  '.yaml': [(text) => parseYAML(text, { prettyErrors: true }), 'YAML'],
+  '.yml': [(text) => parseYAML(text, { prettyErrors: true }), 'YAML'],
+}
+
 export const readConfigFile = async (file: string, from: string): Promise<unknown> => {
   const ext = extname(file).toLowerCase()
-  if (ext === '.json') {
+  const format = DATA_FORMATS[ext]
+  if (format) {
+    const [parse, name] = format
     let text: string
     try {
       text = await readFile(file, 'utf8')
@@ -96,13 +108,13 @@ export const readConfigFile = async (file: string, from: string): Promise<unknow
       throw new ConfigError(`${from}: ${reason}: ${file}`, { cause: error })
     }
     try {
-      return JSON.parse(text)
+      return parse(text)
     } catch (error) {
-      throw new ConfigError(`${from}: config file ${file} is not valid JSON: ${(error as Error).message}`, { cause: error })
+      throw new ConfigError(`${from}: config file ${file} is not valid ${name}: ${(error as Error).message}`, { cause: error })
     }
   }
   if (!MODULE_EXTENSIONS.has(ext)) {
-    throw new ConfigError(`${from} must name a .json, .ts or .js file, got ${JSON.stringify(file)}`)
+    throw new ConfigError(`${from} must name a .json, .yaml, .yml, .ts or .js file, got ${JSON.stringify(file)}`)
   }
   if (!existsSync(file)) throw new ConfigError(`${from}: config file not found: ${file}`)
   let mod: { default?: unknown }
@@ -170,6 +182,8 @@ export const loadConfig = async (options: LoadConfigOptions = {}): Promise<Loade
   }
   const raw = { ...(parsed as Record<string, unknown>) }
   const envApplied = applyEnvOverrides(raw, env)
+  if (options.flags?.port !== undefined) raw.port = checkPort('--port', options.flags.port)
+  if (options.flags?.host !== undefined) raw.host = options.flags.host
   const config = validateConfig(raw, { port: DEFAULT_PORT, host: DEFAULT_HOST })
   if (config.keys?.file) config.keys.file = resolve(file ? dirname(file) : cwd, config.keys.file)
   if (config.upstreamPresetsFile) config.upstreamPresetsFile = resolve(file ? dirname(file) : cwd, config.upstreamPresetsFile)

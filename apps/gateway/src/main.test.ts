@@ -1,7 +1,10 @@
 // Runs `tsx src/main.ts` as a real process, as `pnpm start` does.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { resolve } from 'node:path'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const appDir = resolve(import.meta.dirname, '..')
@@ -14,13 +17,22 @@ interface Launched {
   exited: Promise<number | null>
 }
 
+const freePort = (): Promise<number> =>
+  new Promise((done, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => done(port))
+    })
+    server.on('error', fail)
+  })
+
 const children: ChildProcess[] = []
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 })
 
-const launch = (env: Record<string, string>): Launched => {
-  const child = spawn(process.execPath, [tsxCli, 'src/main.ts'], {
+const launch = (env: Record<string, string>, args: readonly string[] = []): Launched => {
+  const child = spawn(process.execPath, [tsxCli, 'src/main.ts', ...args], {
     cwd: appDir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,5 +79,53 @@ describe('tsx src/main.ts', () => {
     expect(await gateway.exited).toBe(1)
     expect(gateway.output()).toContain('invalid config: PORT must be an integer from 0 to 65535, got "eighty"')
     expect(gateway.output()).not.toMatch(/\n\s+at /) // no stack trace for a config mistake
+  })
+
+  it('--port wins over PORT', async () => {
+    const port = await freePort()
+    const gateway = launch({ PORT: '1', HOST: '127.0.0.1' }, ['--port', String(port)])
+    await waitFor(gateway, new RegExp(`Tollgate listening on http://127\\.0\\.0\\.1:${port}`))
+    gateway.child.kill('SIGTERM')
+    expect(await gateway.exited).toBe(0)
+  })
+})
+
+describe('the tollgate command line', () => {
+  it('--help prints the usage and exits 0 without starting anything', async () => {
+    const run = launch({ PORT: '0' }, ['--help'])
+    expect(await run.exited).toBe(0)
+    expect(run.output()).toContain('tollgate check FILE')
+    expect(run.output()).not.toContain('listening')
+  })
+
+  it('--version prints the package version', async () => {
+    const run = launch({}, ['--version'])
+    expect(await run.exited).toBe(0)
+    expect(run.output().trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it('an unknown flag exits 1 with one line naming it', async () => {
+    const run = launch({}, ['--prot', '9000'])
+    expect(await run.exited).toBe(1)
+    expect(run.output()).toContain('unknown option --prot (see tollgate --help)')
+    expect(run.output()).not.toMatch(/\n\s+at /)
+  })
+
+  it('check FILE validates the example config, prints its routes and exits 0', async () => {
+    const run = launch({}, ['check', 'tollgate.config.example.json'])
+    expect(await run.exited).toBe(0)
+    expect(run.output()).toContain('valid, 4 route(s)')
+    expect(run.output()).toMatch(/\/api\/echo → .*\(demo\)/)
+    expect(run.output()).not.toContain('listening')
+  })
+
+  it('check FILE exits 1 with the field path when a route option is invalid (YAML)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-check-'))
+    const file = join(dir, 'bad.yaml')
+    writeFileSync(file, 'routes:\n  - prefix: /api\n    upstream: http://127.0.0.1:9000\n    timeoutMs: -5\n')
+    const run = launch({}, ['check', file])
+    expect(await run.exited).toBe(1)
+    expect(run.output()).toMatch(/invalid config: routes\[0\]\.timeoutMs/)
+    expect(run.output()).not.toMatch(/\n\s+at /)
   })
 })

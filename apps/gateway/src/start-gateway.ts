@@ -78,6 +78,37 @@ const routeError = (error: unknown, index: number, prefix: string): ConfigError 
   return new ConfigError(named, { cause: error })
 }
 
+/** Registers every route of the config; `demo` routes go to `demoUrl`. @throws ConfigError naming the route field. */
+export const registerRoutes = (gateway: APIGateway, config: TollgateConfig, demoUrl: string | undefined): void => {
+  config.routes.forEach(({ prefix, upstream, ...routeOptions }, i) => {
+    const target = upstream === DEMO_UPSTREAM ? demoUrl : upstream
+    try {
+      gateway.registerRoute(prefix, target as UpstreamSpec, routeOptions as RouteOptions)
+    } catch (error) {
+      throw routeError(error, i, prefix)
+    }
+  })
+}
+
+/**
+ * Builds the gateway a config describes without listening or contacting Redis, so every route option is checked
+ * by the same code that would run it; resolves to the registered routes. Used by `tollgate check`.
+ */
+export const checkGateway = async (config: TollgateConfig, logger: Logger): Promise<APIGateway> => {
+  const upstreamPresets = config.upstreamPresetsFile ? await loadPresets(config.upstreamPresetsFile) : undefined
+  const { redisUrl: _notContacted, ...offline } = config
+  const gateway = new APIGateway({
+    ...toGatewayOptions(offline as TollgateConfig, logger),
+    apiKeys: { store: new MemoryKeyStore() },
+    ...(upstreamPresets ? { upstreamPresets } : {}),
+  })
+  registerRoutes(gateway, config, CHECK_DEMO_URL)
+  return gateway
+}
+
+/** Where `tollgate check` points demo routes: the demo upstream is not started for a check. */
+export const CHECK_DEMO_URL = 'http://127.0.0.1:9'
+
 const needsDemo = (config: TollgateConfig): boolean =>
   config.demoUpstream !== undefined || config.routes.some((route) => route.upstream === DEMO_UPSTREAM)
 
@@ -107,14 +138,7 @@ export const startGateway = async (config: TollgateConfig, options: StartGateway
       ...(keyStore ? { apiKeys: { store: keyStore } } : {}),
       ...(upstreamPresets ? { upstreamPresets } : {}),
     })
-    config.routes.forEach(({ prefix, upstream, ...routeOptions }, i) => {
-      const target = upstream === DEMO_UPSTREAM ? demo!.url : upstream
-      try {
-        gateway!.registerRoute(prefix, target as UpstreamSpec, routeOptions as RouteOptions)
-      } catch (error) {
-        throw routeError(error, i, prefix)
-      }
-    })
+    registerRoutes(gateway, config, demo?.url)
     const { url, port, host } = await gateway.start({ port: config.port, host: config.host })
     let stopping: Promise<void> | undefined
     const started = gateway
