@@ -67,3 +67,17 @@ export const jsonError = (
   if (headers) for (const name in headers) c.header(name, headers[name])
   return c.json(errorBody(code, message), status)
 }
+
+/**
+ * An invalid option or config field. `path` names the field as the user wrote it (`routes[0].rateLimit.algorithm`,
+ * `options.timeoutMs`); the message says what was expected and what was given. Every config error is one of these.
+ */
+export class ConfigError extends TypeError {
+  override readonly name: string = 'ConfigError'
+  /** The field at fault, or '' when the whole value is. */
+  readonly path: string
+  constructor(message: string, options: { path?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause })
+    this.path = options.path ?? ''
+  }
+}

@@ -9,7 +9,7 @@ import { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
-import { GatewayError, errorResponse, jsonError } from './errors.js'
+import { ConfigError, GatewayError, errorResponse, jsonError } from './errors.js'
 import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
@@ -21,7 +21,9 @@ import { Forwarder } from './proxy/forward.js'
 import { incomingOf } from './proxy/node-bindings.js'
 import { requestHeader } from './proxy/request-header.js'
 import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
-import { ConfigError, resolveRouteOptions } from './routing/resolve-options.js'
+import { resolveRouteOptions } from './routing/resolve-options.js'
+import { gatewayOptionsSchema, routeOptionsSchema } from './option-schemas.js'
+import { parseOptions } from './schema/parse.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
@@ -39,15 +41,6 @@ import { installUpstreamLimits } from './upstream/install-upstream-limits.js'
 import type { UpstreamGovernors } from './upstream/registry.js'
 import { listUpstreamPresets } from './upstream/presets.js'
 import { requireToken } from './admin/admin-api.js'
-
-declare module './options.js' {
-  interface GatewayOptions {
-    /** The API-key manager, or options for the one the gateway creates (store, serverSecret, cacheTtlMs…). */
-    apiKeys?: APIKeyManager | APIKeyManagerOptions
-    /** Response cache store; default memory (64 MiB), or Redis when redisUrl is set. */
-    cache?: { store?: CacheStore; maxSizeBytes?: number }
-  }
-}
 
 export interface StartOptions {
   /** Port to listen on; 0 picks a free one. Default 8080. */
@@ -133,7 +126,7 @@ export class APIGateway {
   #started = false
 
   constructor(options: GatewayOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new ConfigError('APIGateway: options must be an object')
+    parseOptions(gatewayOptionsSchema, options, 'options')
     this.options = options
     this.logger = options.logger ?? consola.withTag('tollgate')
     this.clock = options.clock ?? systemClock
@@ -230,15 +223,13 @@ export class APIGateway {
    */
   registerRoute(prefix: string, upstream: UpstreamSpec, options: RouteOptions = {}): this {
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) {
-      throw new ConfigError(`registerRoute: prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`)
+      throw new ConfigError(`prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`, { path: 'prefix' })
     }
     const normalized = normalizePrefix(prefix)
+    parseOptions(routeOptionsSchema, options, 'options')
     const resolved = resolveRouteOptions(options)
     const pool = new UpstreamPool(upstream)
     const methods = resolved.methods ? new Set(resolved.methods) : undefined
-    if (options.id !== undefined && (typeof options.id !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(options.id))) {
-      throw new ConfigError(`options.id must be 1-100 characters of letters, digits, "_", "." or "-", got ${JSON.stringify(options.id)}`)
-    }
     const route: Route = {
       id: options.id ?? routeIdFromPrefix(normalized),
       prefix: normalized,
@@ -566,12 +557,6 @@ const methodFilter = (route: Route): MiddlewareHandler =>
     await next()
   }
 
-const validateTrustProxy = (value: unknown): TrustProxy => {
-  if (value === undefined) return false
-  if (typeof value === 'boolean') return value
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100) return value
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map(normalizeIp)
-  throw new ConfigError(
-    `options.trustProxy must be true, false, a number of trusted hops, or a list of proxy IPs, got ${JSON.stringify(value)}`,
-  )
-}
+/** trustProxy as the forwarder reads it (validated by the options schema): proxy IPs normalised. */
+const validateTrustProxy = (value: GatewayOptions['trustProxy']): TrustProxy =>
+  Array.isArray(value) ? value.map(normalizeIp) : (value ?? false)

@@ -1,13 +1,15 @@
 // Request-body checks for the admin API: each failure names the field it is about.
 import type { Context } from 'hono'
 import type { Clock } from '../clock.js'
+import { ConfigError } from '../errors.js'
 
-/** A 400 waiting to happen: `message` starts with the field's name. */
-export class FieldError extends Error {
+/** A 400 waiting to happen: a ConfigError about a request body field; `message` starts with the field's name. */
+export class FieldError extends ConfigError {
+  override readonly name = 'FieldError'
   readonly field: string
   /** `problem` is prefixed with the field's name unless it already names it (`rateLimit.burstSize …`). */
   constructor(field: string, problem: string) {
-    super(problem.startsWith(field) ? problem : `${field}: ${problem}`)
+    super(problem.startsWith(field) ? problem : `${field}: ${problem}`, { path: field })
     this.field = field
   }
 }

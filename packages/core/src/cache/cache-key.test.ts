@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { baseCacheKey, normalizeAcceptEncoding, parseVary, purgePrefixes, sortedQuery, variantCacheKey } from './cache-key.js'
 import { bypassReason, parseCacheControl, responseStorability, storedHeaders } from './cacheability.js'
+import { routeOptionsSchema } from '../option-schemas.js'
+import { parseOptions } from '../schema/parse.js'
 import { resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
 
 const options = (extra: Partial<ResolvedCacheOptions> = {}): ResolvedCacheOptions => ({
@@ -131,6 +133,6 @@ describe('cache options', () => {
     [{ cacheTtl: 60, cacheMaxBodyBytes: -5 }, 'cacheMaxBodyBytes'],
     [{ cacheShared: true }, 'cacheShared'],
   ])('rejects %o naming %s', (raw, field) => {
-    expect(() => resolveCacheOptions(raw as never)).toThrow(new RegExp(`options\\.${field}`))
+    expect(() => parseOptions(routeOptionsSchema, raw, 'options')).toThrow(new RegExp(`^options\\.${field} `))
   })
 })

@@ -1,4 +1,6 @@
 // The cache stage on a real Hono app whose final handler stands in for the forwarder; run on every store.
+import { routeOptionsSchema } from '../option-schemas.js'
+import { parseOptions } from '../schema/parse.js'
 import { randomUUID } from 'node:crypto'
 import FakeTimers from '@sinonjs/fake-timers'
 import { Hono } from 'hono'
@@ -146,11 +148,12 @@ const describeCacheStage = (name: string, makeStore: (clock: Clock) => Promise<S
 
     it('is absent on routes without cacheTtl and validates its options by name', () => {
       expect(cacheStage({ raw: {} }, { store })).toBeUndefined()
-      expect(() => cacheStage({ raw: { cacheTtl: 0 } }, { store })).toThrow(/options\.cacheTtl/)
-      expect(() => cacheStage({ raw: { cacheTtl: 10, staleIfError: -1 } }, { store })).toThrow(/options\.staleIfError/)
-      expect(() => cacheStage({ raw: { cacheTtl: 10, cacheMaxBodyBytes: 1.5 } }, { store })).toThrow(/options\.cacheMaxBodyBytes/)
-      expect(() => cacheStage({ raw: { cacheTtl: 10, cacheShared: 'yes' as never } }, { store })).toThrow(/options\.cacheShared/)
-      expect(() => cacheStage({ raw: { staleIfError: 5 } }, { store })).toThrow(/options\.staleIfError needs options\.cacheTtl/)
+      const check = (raw: unknown) => () => parseOptions(routeOptionsSchema, raw, 'options')
+      expect(check({ cacheTtl: 0 })).toThrow(/options\.cacheTtl/)
+      expect(check({ cacheTtl: 10, staleIfError: -1 })).toThrow(/options\.staleIfError/)
+      expect(check({ cacheTtl: 10, cacheMaxBodyBytes: 1.5 })).toThrow(/options\.cacheMaxBodyBytes/)
+      expect(check({ cacheTtl: 10, cacheShared: 'yes' })).toThrow(/options\.cacheShared/)
+      expect(check({ staleIfError: 5 })).toThrow(/options\.staleIfError needs cacheTtl/)
     })
 
     it('misses, then hits with Age until cacheTtl runs out', async () => {

@@ -1,20 +1,10 @@
-// The cache's route options (merged into RouteOptions) and their validation.
-import { ConfigError } from '../routing/resolve-options.js'
+// The cache's route options (typed from cache/schema.ts, merged into RouteOptions) resolved to milliseconds and bytes.
+import type { z } from 'zod'
 import type { RouteOptions } from '../routing/route.js'
+import type { cacheRouteSchema } from './schema.js'
 
 declare module '../routing/route.js' {
-  interface RouteOptions {
-    /** Cache GET/HEAD responses for this many seconds (an upstream max-age/s-maxage that is shorter wins). Default: no cache. */
-    cacheTtl?: number
-    /** Seconds past expiry during which a cached response is served (X-Cache: STALE) when the upstream fails. Default 0. */
-    staleIfError?: number
-    /** On requireAuth routes, share one entry across API keys instead of one per key. Default false. */
-    cacheShared?: boolean
-    /** Make the normalised Accept-Encoding part of the key, so gzip and plain never mix. Default true. */
-    cacheVaryOnEncoding?: boolean
-    /** Largest body stored, in bytes; larger bodies are streamed through uncached. Default 1 MiB. */
-    cacheMaxBodyBytes?: number
-  }
+  interface RouteOptions extends z.input<typeof cacheRouteSchema> {}
 }
 
 /** The cache options of one route after defaults and validation, in milliseconds and bytes. */
@@ -30,44 +20,21 @@ export interface ResolvedCacheOptions {
 
 export const DEFAULT_CACHE_MAX_BODY_BYTES = 1024 * 1024
 
-const nonNegative = (field: string, value: unknown, allowZero: boolean): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new ConfigError(
-      `options.${field} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${JSON.stringify(value) ?? String(value)}`,
-    )
-  }
-  return value
-}
-
-const boolean = (field: string, value: unknown, fallback: boolean): boolean => {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new ConfigError(`options.${field} must be a boolean, got ${JSON.stringify(value) ?? String(value)}`)
-  return value
-}
-
 /**
- * Validates a route's cache options. Returns undefined when the route has no `cacheTtl` (cache off);
- * throws a ConfigError naming the field on a bad value, including cache fields given without `cacheTtl`.
+ * A route's cache options in milliseconds and bytes, or undefined when the route has no `cacheTtl` (cache off).
+ * The values were validated by registerRoute (cache/schema.ts).
  * @example
  * resolveCacheOptions({ cacheTtl: 300, staleIfError: 60 }) // { ttlMs: 300_000, staleIfErrorMs: 60_000, … }
  */
 export const resolveCacheOptions = (raw: Readonly<RouteOptions>): ResolvedCacheOptions | undefined => {
   const { cacheTtl, staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes } = raw
-  if (cacheTtl === undefined) {
-    for (const [field, value] of Object.entries({ staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes })) {
-      if (value !== undefined) throw new ConfigError(`options.${field} needs options.cacheTtl`)
-    }
-    return undefined
-  }
-  const maxBodyBytes =
-    cacheMaxBodyBytes === undefined ? DEFAULT_CACHE_MAX_BODY_BYTES : nonNegative('cacheMaxBodyBytes', cacheMaxBodyBytes, true)
-  if (!Number.isInteger(maxBodyBytes)) throw new ConfigError(`options.cacheMaxBodyBytes must be an integer, got ${maxBodyBytes}`)
+  if (cacheTtl === undefined) return undefined
   return {
-    ttlMs: Math.round(nonNegative('cacheTtl', cacheTtl, false) * 1000),
-    staleIfErrorMs: staleIfError === undefined ? 0 : Math.round(nonNegative('staleIfError', staleIfError, true) * 1000),
-    shared: boolean('cacheShared', cacheShared, false),
-    varyOnEncoding: boolean('cacheVaryOnEncoding', cacheVaryOnEncoding, true),
-    maxBodyBytes,
-    requireAuth: (raw as { requireAuth?: unknown }).requireAuth === true,
+    ttlMs: Math.round(cacheTtl * 1000),
+    staleIfErrorMs: Math.round((staleIfError ?? 0) * 1000),
+    shared: cacheShared ?? false,
+    varyOnEncoding: cacheVaryOnEncoding ?? true,
+    maxBodyBytes: cacheMaxBodyBytes ?? DEFAULT_CACHE_MAX_BODY_BYTES,
+    requireAuth: raw.requireAuth === true,
   }
 }

@@ -6,13 +6,12 @@ import { jsonError } from '../errors.js'
 import type { Route } from '../routing/route.js'
 import type { APIKeyManager } from './api-key-manager.js'
 import type { APIKeyInfo } from './types.js'
+import type { z } from 'zod'
+import type { authRouteSchema } from './schema.js'
 import { requestHeader } from '../proxy/request-header.js'
 
 declare module '../routing/route.js' {
-  interface RouteOptions {
-    /** Require a valid API key (X-API-Key or Authorization: Bearer); missing or invalid → 401. Default false. */
-    requireAuth?: boolean
-  }
+  interface RouteOptions extends z.input<typeof authRouteSchema> {}
 }
 
 export interface AuthStageDeps {

@@ -30,10 +30,10 @@ describe('RateLimitConfig', () => {
       /rateLimit.algorithm must be one of 'sliding_window', 'token_bucket', 'fixed_window', got "leaky"/,
     ],
     [{ requestsPerMinute: 60, cost: -1 }, /rateLimit.cost must be a positive number/],
-    [{ requestsPerMinute: 3, cost: 5 }, /rateLimit.cost \(5\) is larger than a window's capacity \(3\)/],
+    [{ requestsPerMinute: 3, cost: 5 }, /rateLimit.cost \(5\) is larger than requestsPerMinute's capacity \(3\)/],
     [{ requestsPerMinute: 60, burstSize: 10 }, /rateLimit.burstSize applies to algorithm 'token_bucket' only/],
-    [{ requestsPerMinute: 60, keyBy: 'bad header' }, /rateLimit.keyBy must be 'apiKey', 'ip', a header name/],
-    [{ requestsPerMinut: 60 }, /rateLimit.requestsPerMinut is not a rate limit option/],
+    [{ requestsPerMinute: 60, keyBy: 'bad header' }, /rateLimit.keyBy must be a header name such as "x-tenant-id", got "bad header"/],
+    [{ requestsPerMinut: 60 }, /rateLimit.requestsPerMinut is not a known option \(did you mean requestsPerMinute\?\)/],
   ])('rejects %j naming the field', (config, message) => {
     expect(() => resolveRateLimit(config)).toThrow(RateLimitConfigError)
     expect(() => resolveRateLimit(config)).toThrow(message)

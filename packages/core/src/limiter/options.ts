@@ -1,26 +1,11 @@
-// Rate limiting's fields on registerRoute's options and on the APIGateway constructor (declaration merging).
-import type { StoreFailurePolicy } from '../store/guarded-store.js'
-import type { RateLimitConfig } from './config.js'
-import type { RateLimitHeadersMode } from './headers.js'
+// Rate limiting's fields on registerRoute's options and on the APIGateway constructor, typed from limiter/schema.ts.
+import type { z } from 'zod'
+import type { rateLimitGatewaySchema, rateLimitRouteSchema } from './schema.js'
 
 declare module '../routing/route.js' {
-  interface RouteOptions {
-    /** This route's own limit, per caller (`keyBy`); `false` turns every limit off on the route. */
-    rateLimit?: RateLimitConfig | false
-  }
+  interface RouteOptions extends z.input<typeof rateLimitRouteSchema> {}
 }
 
 declare module '../options.js' {
-  interface GatewayOptions {
-    /** The caller limit for requests whose API key has no limit or tier of its own. Default: none. */
-    defaultRateLimit?: RateLimitConfig
-    /** Which rate limit headers to send. Default `'legacy'` (X-RateLimit-*). */
-    rateLimitHeaders?: RateLimitHeadersMode
-    /** Longest a limit decision waits for Redis, in ms. Default 20. */
-    storeTimeoutMs?: number
-    /** When Redis fails: a local memory limiter (`'fallback'`, default), let requests pass, or 503 (`'deny'`). */
-    onStoreFailure?: StoreFailurePolicy
-    /** Prefix of every Redis key the gateway writes. Default `'tollgate'`. */
-    keyPrefix?: string
-  }
+  interface GatewayOptions extends z.input<typeof rateLimitGatewaySchema> {}
 }

@@ -1,40 +1,21 @@
 // The upstream model: every route forwards to a pool of targets; one URL is the simplest pool.
+import type { z } from 'zod'
+import type { BALANCE_STRATEGIES, healthCheckSchema, poolSpecSchema, targetSpecSchema, upstreamSpecSchema } from './schema.js'
 
 /** How a pool chooses among its eligible targets. */
-export type BalanceStrategy = 'round-robin' | 'least-connections' | 'random' | 'hash'
+export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number]
 
-export interface TargetSpec {
-  url: string
-  /** Relative share of traffic for weighted strategies. Default 1. */
-  weight?: number
-}
+export type TargetSpec = z.input<typeof targetSpecSchema>
 
-export interface HealthCheckOptions {
-  /** Path probed with GET on each target's origin (not under its base path), e.g. `/health`. */
-  path: string
-  /** Time between the starts of successive probes of a target, ±10% jitter (a slow probe delays the next). Default 5 000. */
-  intervalMs?: number
-  /** A probe slower than this fails. Default 1 000. */
-  timeoutMs?: number
-  /** Consecutive successful probes that bring an unhealthy target back. Default 2. */
-  healthyThreshold?: number
-  /** Consecutive failed probes that take a healthy target out. Default 3. */
-  unhealthyThreshold?: number
-}
+export type HealthCheckOptions = z.input<typeof healthCheckSchema>
 
 /** Health-check options with every default filled in. */
 export type ResolvedHealthCheckOptions = Required<HealthCheckOptions>
 
-export interface PoolSpec {
-  targets: Array<string | TargetSpec>
-  balance?: BalanceStrategy
-  /** For `balance: 'hash'`: a request header whose value picks the target; default the client IP. */
-  hashOn?: string
-  healthCheck?: HealthCheckOptions
-}
+export type PoolSpec = z.input<typeof poolSpecSchema>
 
 /** What `registerRoute` accepts as its upstream: a URL, a list of URLs, or a pool spec. */
-export type UpstreamSpec = string | string[] | PoolSpec
+export type UpstreamSpec = z.input<typeof upstreamSpecSchema>
 
 /** One upstream target with its live counters (mutated in place on the hot path, never reallocated). */
 export interface UpstreamTarget {

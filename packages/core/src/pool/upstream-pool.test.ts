@@ -17,9 +17,9 @@ describe('UpstreamPool: validation', () => {
   })
 
   it('names the offending field', () => {
-    rejects(42, /^upstream must be a URL string/)
-    rejects({ targets: [] }, 'upstream.targets must list at least one target')
-    rejects(['http://127.0.0.1:8001', 'not a url'], /^upstream\.targets\[1\] must be an absolute http\(s\) URL/)
+    rejects(42, /^upstream must be an absolute http\(s\) URL .* or a list or an object, got 42/)
+    rejects({ targets: [] }, 'upstream.targets must be a list of at least one target')
+    rejects(['http://127.0.0.1:8001', 'not a url'], /^upstream\[1\] must be an absolute http\(s\) URL/)
     rejects({ targets: ['http://a.test', { url: 7 }] }, /^upstream\.targets\[1\]\.url must be an absolute/)
     rejects({ targets: ['ftp://a.test'] }, /^upstream\.targets\[0\] must use http: or https:/)
     rejects({ targets: ['http://a.test/?q=1'] }, /^upstream\.targets\[0\] must not carry a query/)
@@ -48,7 +48,10 @@ describe('UpstreamPool: validation', () => {
       { targets: ['http://a.test'], healthCheck: { path: '/h', unhealthyThreshold: '3' } },
       /^upstream\.healthCheck\.unhealthyThreshold/,
     )
-    rejects({ targets: ['http://a.test'], healthCheck: { path: '/h', interval: 100 } }, /^upstream\.healthCheck\.interval is not an option/)
+    rejects(
+      { targets: ['http://a.test'], healthCheck: { path: '/h', interval: 100 } },
+      /^upstream\.healthCheck\.interval is not a known option \(did you mean intervalMs\?\)/,
+    )
   })
 
   it('fills health-check defaults and lower-cases hashOn', () => {

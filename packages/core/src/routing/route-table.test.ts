@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { UpstreamPool } from '../pool/upstream-pool.js'
+import { routeOptionsSchema } from '../option-schemas.js'
+import { parseOptions } from '../schema/parse.js'
 import { resolveRouteOptions } from './resolve-options.js'
 import type { Route } from './route.js'
 import { prefixCovers, RouteTable } from './route-table.js'
@@ -55,7 +57,7 @@ describe('RouteTable', () => {
   })
 })
 
-describe('resolveRouteOptions', () => {
+describe('route options', () => {
   it('fills defaults', () => {
     const o = resolveRouteOptions({})
     expect(o.timeoutMs).toBe(30_000)
@@ -68,13 +70,13 @@ describe('resolveRouteOptions', () => {
   it.each([
     [{ timeoutMs: -1 }, /options\.timeoutMs must be a number from 1/],
     [{ methods: ['GET', 'FETCH'] }, /options\.methods\[1\] must be one of/],
-    [{ methods: [] }, /options\.methods must be a non-empty array/],
+    [{ methods: [] }, /options\.methods must be a non-empty list of HTTP methods/],
     [{ retry: { attempts: 0 } }, /options\.retry\.attempts must be an integer from 1 to 10/],
     [{ retry: { jitter: 2 } }, /options\.retry\.jitter must be a number from 0 to 1/],
     [{ circuitBreaker: { failureThreshold: 1.5 } }, /options\.circuitBreaker\.failureThreshold must be an integer/],
     [{ stripPrefix: 'yes' }, /options\.stripPrefix must be true or false/],
   ])('rejects %j naming the field', (options, message) => {
-    expect(() => resolveRouteOptions(options as never)).toThrow(message)
+    expect(() => parseOptions(routeOptionsSchema, options, 'options')).toThrow(message)
   })
 
   it('adds HEAD wherever GET is allowed', () => {

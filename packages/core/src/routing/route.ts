@@ -2,29 +2,13 @@
 import type { CircuitBreakerOptions } from '../breaker/circuit-breaker.js'
 import type { UpstreamPool } from '../pool/upstream-pool.js'
 import type { RetryOptions } from '../retry/retry-policy.js'
+import type { CoreRouteOptions } from './schema.js'
 
 /**
- * Options of `registerRoute`. Capabilities add their own fields by declaration merging
- * (`declare module '../routing/route.js' { interface RouteOptions { … } }`), so the object grows without edits here.
+ * Options of `registerRoute`: the core's fields (routing/schema.ts); each capability extends this interface with its
+ * own schema's fields by declaration merging, and option-schemas.ts composes the schemas that validate them.
  */
-export interface RouteOptions {
-  /** Allowed methods; others get 405 with an Allow header. Default: all. */
-  methods?: string[]
-  /** Per upstream attempt, in ms; exceeded → 504 upstream_timeout. Default 30 000. */
-  timeoutMs?: number
-  /** Total time budget for all attempts and backoff, in ms. Default: timeoutMs × attempts + backoff. */
-  totalTimeoutMs?: number
-  retry?: Partial<RetryOptions>
-  circuitBreaker?: Partial<CircuitBreakerOptions>
-  /** Remove the route prefix before forwarding. Default false: the upstream sees the full path. */
-  stripPrefix?: boolean
-  /** Largest request body accepted, in bytes; larger → 413. Default 10 MiB. */
-  maxBodyBytes?: number
-  /** A stable id for the admin API and metrics; default derived from the prefix (`/api/users` → `api-users`). */
-  id?: string
-  /** Send the client's Host header upstream instead of the target's host. Default false (like Kong and nginx). */
-  preserveHost?: boolean
-}
+export interface RouteOptions extends CoreRouteOptions {}
 
 export interface ResolvedRouteOptions {
   methods: readonly string[] | undefined

@@ -4,18 +4,14 @@ import type { Context } from 'hono'
 import type { APIGateway } from '../gateway.js'
 import type { RateLimitStore } from '../limiter/types.js'
 import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
-import type { UpstreamPreset } from './presets.js'
+import type { z } from 'zod'
+import type { upstreamGatewaySchema } from './schema.js'
 import { UpstreamGovernors } from './registry.js'
 import type { UpstreamStatus } from './types.js'
 import { upstreamLimitStage, weightByTier } from './upstream-limit-stage.js'
 
 declare module '../options.js' {
-  interface GatewayOptions {
-    /** Upstream presets after per-tenant overrides (see loadPresetOverrides). Default: the built-in presets. */
-    upstreamPresets?: Readonly<Record<string, UpstreamPreset>>
-    /** Fair-share weight of callers by API-key tier. Default free 1, basic 2, premium 4, enterprise 8. */
-    upstreamTierWeights?: Readonly<Record<string, number>>
-  }
+  interface GatewayOptions extends z.input<typeof upstreamGatewaySchema> {}
 }
 
 const DEFAULT_TIER_WEIGHTS = { free: 1, basic: 2, premium: 4, enterprise: 8 }

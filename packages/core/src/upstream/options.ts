@@ -1,42 +1,15 @@
 // The `upstreamLimit` route option: declared on RouteOptions, validated, merged over its preset.
 import type { AIMDOptions } from './aimd.js'
 import type { UpstreamBudget } from './budget.js'
+import type { z } from 'zod'
+import { parseOptions } from '../schema/parse.js'
 import { UpstreamConfigError, upstreamPresets, type UpstreamPreset } from './presets.js'
+import { type UpstreamLimitOptions, type upstreamLimitRouteSchema, upstreamLimitSchema } from './schema.js'
 
-export interface UpstreamLimitOptions {
-  /** A preset name (`github`, `openai`, `slack`, `notion`, `airtable`, `stripe`, or one from the overrides file). */
-  preset?: string
-  requestsPerSecond?: number
-  requestsPerMinute?: number
-  /** Requests that may go at once after a quiet spell. */
-  burstSize?: number
-  /** Split the budget across active callers (deficit round-robin). Default true. */
-  fairShare?: boolean
-  /** Request header naming the caller. Fallback: client IP + '|' + user-agent. */
-  callerHeader?: string
-  /** Longest a request waits for budget, in ms; beyond → 503 upstream_queue_timeout + Retry-After. Default 60 000. */
-  maxWaitMs?: number
-  /** Upstream statuses that mean "throttled": pause and retry. Default [429, 503]. */
-  retryOn?: number[]
-  /** Retries of a throttled request (bodiless requests only). Default 5. */
-  maxRetries?: number
-  /** Pause after a 429 without a hint, in ms (doubles per consecutive throttle). Default 1 000. */
-  fallback429Ms?: number
-  /** Pause after a 503 without a hint, in ms (doubles per consecutive throttle). Default 5 000. */
-  fallback503Ms?: number
-  /** ± share of a fallback pause drawn at random. Default 0.2. */
-  jitter?: number
-  /** AIMD bounds, requests/s, used when no limit is configured or learned. */
-  adaptive?: Partial<Pick<AIMDOptions, 'increase' | 'decrease' | 'minRate' | 'maxRate'>>
-  /** Most requests waiting for this upstream at once. Default 1 000. */
-  maxQueueLength?: number
-}
+export type { UpstreamLimitOptions } from './schema.js'
 
 declare module '../routing/route.js' {
-  interface RouteOptions {
-    /** Share a throttled upstream's budget fairly, back off together on 429/503, never leak a throttling 429. */
-    upstreamLimit?: UpstreamLimitOptions
-  }
+  interface RouteOptions extends z.input<typeof upstreamLimitRouteSchema> {}
 }
 
 /** Every option with its default applied, plus what the preset adds. */
@@ -57,83 +30,31 @@ export interface ResolvedUpstreamLimit {
   resourceFor: UpstreamPreset['resourceFor']
 }
 
-const FIELDS = new Set([
-  'preset',
-  'requestsPerSecond',
-  'requestsPerMinute',
-  'burstSize',
-  'fairShare',
-  'callerHeader',
-  'maxWaitMs',
-  'retryOn',
-  'maxRetries',
-  'fallback429Ms',
-  'fallback503Ms',
-  'jitter',
-  'adaptive',
-  'maxQueueLength',
-])
-
-const check = (ok: boolean, field: string, message: string): void => {
-  if (!ok) throw new UpstreamConfigError(field, message)
-}
-
-const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0
-
 /**
- * Validates `upstreamLimit` and merges it over its preset (route fields win). Throws UpstreamConfigError naming
- * the field (`upstreamLimit.maxWaitMs: …`).
+ * Validates `upstreamLimit` (upstream/schema.ts) and merges it over its preset (route fields win).
+ * @throws ConfigError naming the field (`upstreamLimit.maxWaitMs must be …`, an unknown preset with the known ones).
  * @example
  * resolveUpstreamLimit({ preset: 'github', maxWaitMs: 10_000 })
  */
 export const resolveUpstreamLimit = (
-  options: UpstreamLimitOptions,
+  options: UpstreamLimitOptions | undefined,
   presets: Readonly<Record<string, UpstreamPreset>> = upstreamPresets,
   field = 'upstreamLimit',
 ): ResolvedUpstreamLimit => {
-  check(typeof options === 'object' && options !== null && !Array.isArray(options), field, 'must be an object')
-  for (const key of Object.keys(options)) check(FIELDS.has(key), `${field}.${key}`, 'is not an upstreamLimit option')
-  const o = options
+  const o = parseOptions(upstreamLimitSchema, options ?? {}, field)
   let preset: UpstreamPreset | undefined
   if (o.preset !== undefined) {
     preset = presets[o.preset]
-    check(preset !== undefined, `${field}.preset`, `unknown preset "${o.preset}"; known: ${Object.keys(presets).sort().join(', ')}`)
-  }
-  for (const key of ['requestsPerSecond', 'requestsPerMinute', 'burstSize', 'fallback429Ms', 'fallback503Ms', 'maxQueueLength'] as const) {
-    if (o[key] !== undefined) check(isPositive(o[key]), `${field}.${key}`, `must be a positive number, got ${JSON.stringify(o[key])}`)
-  }
-  if (o.maxWaitMs !== undefined) check(typeof o.maxWaitMs === 'number' && o.maxWaitMs >= 0, `${field}.maxWaitMs`, 'must be a number ≥ 0')
-  if (o.maxRetries !== undefined)
-    check(Number.isInteger(o.maxRetries) && o.maxRetries >= 0, `${field}.maxRetries`, 'must be an integer ≥ 0')
-  if (o.jitter !== undefined)
-    check(typeof o.jitter === 'number' && o.jitter >= 0 && o.jitter <= 1, `${field}.jitter`, 'must be between 0 and 1')
-  if (o.fairShare !== undefined) check(typeof o.fairShare === 'boolean', `${field}.fairShare`, 'must be a boolean')
-  if (o.callerHeader !== undefined) {
-    check(
-      typeof o.callerHeader === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(o.callerHeader),
-      `${field}.callerHeader`,
-      'must be a header name',
-    )
-  }
-  if (o.retryOn !== undefined) {
-    check(
-      Array.isArray(o.retryOn) && o.retryOn.every((s) => Number.isInteger(s) && s >= 400 && s <= 599),
-      `${field}.retryOn`,
-      'must be a list of 4xx/5xx status codes',
-    )
-  }
-  const adaptive = { ...preset?.adaptive, ...o.adaptive }
-  if (o.adaptive !== undefined) {
-    check(typeof o.adaptive === 'object' && o.adaptive !== null, `${field}.adaptive`, 'must be an object')
-    for (const key of Object.keys(o.adaptive)) {
-      check(['increase', 'decrease', 'minRate', 'maxRate'].includes(key), `${field}.adaptive.${key}`, 'is not an adaptive option')
-      check(isPositive((o.adaptive as Record<string, unknown>)[key]), `${field}.adaptive.${key}`, 'must be a positive number')
+    if (preset === undefined) {
+      throw new UpstreamConfigError(
+        `${field}.preset`,
+        `must be a known preset (${Object.keys(presets).sort().join(', ')}), got "${o.preset}"`,
+      )
     }
   }
-  if (adaptive.decrease !== undefined)
-    check(adaptive.decrease < 1, `${field}.adaptive.decrease`, 'must be below 1 (the share of the rate cut)')
-  if (adaptive.minRate !== undefined && adaptive.maxRate !== undefined) {
-    check(adaptive.minRate <= adaptive.maxRate, `${field}.adaptive.minRate`, 'must not exceed adaptive.maxRate')
+  const adaptive = { ...preset?.adaptive, ...o.adaptive }
+  if (adaptive.minRate !== undefined && adaptive.maxRate !== undefined && adaptive.minRate > adaptive.maxRate) {
+    throw new UpstreamConfigError(`${field}.adaptive.minRate`, 'must not exceed adaptive.maxRate (with the preset applied)')
   }
 
   // Route fields replace the preset's rate as a whole: a route's requestsPerSecond must not be capped by the preset's per-hour figure.

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -77,7 +78,7 @@ describe('preset overrides', () => {
     writeFileSync(file, JSON.stringify({ presets: { notion: { requestsPerSecond: 2.5 } } }))
     expect(loadPresetOverrides(file).notion!.requestsPerSecond).toBe(2.5)
     writeFileSync(file, '{ not json')
-    expect(() => loadPresetOverrides(file)).toThrow(/presets: cannot read/)
+    expect(() => loadPresetOverrides(file)).toThrow(/presets cannot read/)
   })
 })
 
@@ -122,13 +123,14 @@ describe('resolveUpstreamLimit', () => {
     [{ jitter: 2 }, 'upstreamLimit.jitter'],
     [{ fairShare: 'yes' }, 'upstreamLimit.fairShare'],
     [{ callerHeader: 'bad header' }, 'upstreamLimit.callerHeader'],
-    [{ retryOn: [200] }, 'upstreamLimit.retryOn'],
+    [{ retryOn: [200] }, 'upstreamLimit.retryOn[0]'],
     [{ adaptive: { decrease: 1.5 } }, 'upstreamLimit.adaptive.decrease'],
     [{ adaptive: { minRate: 5, maxRate: 1 } }, 'upstreamLimit.adaptive.minRate'],
     [{ adaptive: { slope: 1 } }, 'upstreamLimit.adaptive.slope'],
     [{ maxQueueLength: 0 }, 'upstreamLimit.maxQueueLength'],
     [{ requestsPerHour: 5 }, 'upstreamLimit.requestsPerHour'],
   ])('rejects %j naming %s', (options, field) => {
-    expect(() => resolveUpstreamLimit(options as never)).toThrow(new RegExp(`^${field.replace(/\./g, '\\.')}: `))
+    expect(() => resolveUpstreamLimit(options as never)).toThrow(ConfigError)
+    expect(() => resolveUpstreamLimit(options as never)).toThrow(new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')} (must|is) `))
   })
 })

@@ -1,5 +1,6 @@
 // Documented limits of well-known third-party APIs, and per-tenant overrides merged over them from JSON.
 import { readFileSync } from 'node:fs'
+import { ConfigError } from '../errors.js'
 import type { AIMDOptions } from './aimd.js'
 
 /** A named upstream limit: what `upstreamLimit: { preset }` starts from before the route's own fields. */
@@ -87,11 +88,11 @@ const builtins: Record<string, UpstreamPreset> = {
 }
 
 /** A preset or override file is wrong; `field` names the culprit (e.g. `presets.github.requestsPerHour`). */
-export class UpstreamConfigError extends Error {
+export class UpstreamConfigError extends ConfigError {
+  override readonly name = 'UpstreamConfigError'
   readonly field: string
   constructor(field: string, message: string) {
-    super(`${field}: ${message}`)
-    this.name = 'UpstreamConfigError'
+    super(`${field} ${message}`, { path: field })
     this.field = field
   }
 }

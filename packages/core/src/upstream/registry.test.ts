@@ -62,6 +62,6 @@ describe('UpstreamGovernors', () => {
   it('an invalid option fails when the stage is built, naming the field', () => {
     expect(() =>
       upstreamLimitStage(route({ maxWaitMs: -5 }), { governorFor: () => undefined as never, send: async () => new Response() }),
-    ).toThrow(/^upstreamLimit\.maxWaitMs: /)
+    ).toThrow(/^upstreamLimit\.maxWaitMs must be a number ≥ 0, got -5/)
   })
 })
