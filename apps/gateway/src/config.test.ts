@@ -21,35 +21,193 @@ afterEach(() => {
   dir = undefined
 })
 
+const withRoute = (extra: Record<string, unknown>) => ({ routes: [{ ...route, ...extra }] })
+
 describe('validateConfig', () => {
+  // [case, config, the field's path, the message (it names the expected form)]
   it.each([
-    ['routes missing', {}, 'routes must be a list of { prefix, upstream, ...options }, got undefined'],
+    ['routes missing', {}, 'routes', 'routes is required: a list of { prefix, upstream, ...options }'],
+    ['routes not a list', { routes: {} }, 'routes', 'routes must be a list of { prefix, upstream, ...options }, got {}'],
+    ['a top-level typo', { rotues: [], routes: [] }, 'rotues', 'rotues is not a known option (did you mean routes?)'],
+    [
+      'an unknown top-level field',
+      { futureOption: 1, routes: [] },
+      'futureOption',
+      'futureOption is not a known option (known: $schema, port',
+    ],
+    [
+      'a route field typo',
+      withRoute({ ratelimit: { requestsPerMinute: 5 } }),
+      'routes[0].ratelimit',
+      'routes[0].ratelimit is not a known option (did you mean rateLimit?)',
+    ],
+    ['requireAuth misspelled', withRoute({ requireAuht: true }), 'routes[0].requireAuht', 'did you mean requireAuth?'],
+    [
+      'requireAuth as a string',
+      withRoute({ requireAuth: 'true' }),
+      'routes[0].requireAuth',
+      'routes[0].requireAuth must be true or false, got "true"',
+    ],
     [
       'a bad upstream',
-      { routes: [route, route, { prefix: '/x', upstream: 42 }].map((r, i) => ({ ...r, prefix: `/r${i}` })) },
-      'routes[2].upstream must be a URL string, a list of URLs, or { targets: [...] }',
+      withRoute({ upstream: 42 }),
+      'routes[0].upstream',
+      'routes[0].upstream must be a URL string, a list of URLs, or { targets: [...] } (or "demo"',
     ],
-    ['a missing upstream', { routes: [{ prefix: '/api' }] }, 'routes[0].upstream is required'],
-    ['a prefix without /', { routes: [{ ...route, prefix: 'api' }] }, 'routes[0].prefix must be a path starting with "/"'],
-    ['a duplicate prefix', { routes: [route, { ...route, prefix: '/api/' }] }, 'routes[1].prefix "/api/" duplicates routes[0].prefix'],
-    ['methods as a string', { routes: [{ ...route, methods: 'GET' }] }, 'routes[0].methods must be a non-empty list of HTTP methods'],
-    ['retry as a number', { routes: [{ ...route, retry: 3 }] }, 'routes[0].retry must be an object, got 3'],
-    ['timeoutMs as a string', { routes: [{ ...route, timeoutMs: '5s' }] }, 'routes[0].timeoutMs must be a number, got "5s"'],
-    ['a port out of range', { port: 70_000, routes: [] }, 'port must be an integer from 0 to 65535, got 70000'],
-    ['an unknown key store', { keys: { store: 'disk' }, routes: [] }, 'keys.store must be one of "memory", "file", "redis", got "disk"'],
-    ['a redis key store without redis', { keys: { store: 'redis' }, routes: [] }, 'keys.store is "redis" but redisUrl is not set'],
-    ['a non-redis URL', { redisUrl: 'http://127.0.0.1:6379', routes: [] }, 'redisUrl must be a redis:// or rediss:// URL'],
-    ['a bad trustProxy', { trustProxy: 'yes', routes: [] }, 'trustProxy must be true, false, a number of trusted hops'],
-    ['a bad log level', { logLevel: 'loud', routes: [] }, 'logLevel must be one of silent, fatal, error, warn, info'],
+    ['a missing upstream', { routes: [{ prefix: '/api' }] }, 'routes[0].upstream', 'routes[0].upstream is required'],
+    [
+      'an ftp upstream',
+      withRoute({ upstream: 'ftp://x' }),
+      'routes[0].upstream',
+      'routes[0].upstream must use http: or https:, got "ftp:"',
+    ],
+    [
+      'a bad target in a pool',
+      withRoute({ upstream: { targets: ['http://a.test', 'nope'] } }),
+      'routes[0].upstream.targets[1]',
+      'must be an absolute http(s) URL',
+    ],
+    [
+      'a zero weight',
+      withRoute({ upstream: { targets: [{ url: 'http://a.test', weight: 0 }] } }),
+      'routes[0].upstream.targets[0].weight',
+      'must be an integer from 1 to 1000, got 0',
+    ],
+    [
+      'an unknown balance',
+      withRoute({ upstream: { targets: ['http://a.test'], balance: 'fastest' } }),
+      'routes[0].upstream.balance',
+      "must be one of 'round-robin', 'least-connections', 'random', 'hash', got \"fastest\"",
+    ],
+    [
+      'a health check typo',
+      withRoute({ upstream: { targets: ['http://a.test'], healthCheck: { path: '/h', interval: 5 } } }),
+      'routes[0].upstream.healthCheck.interval',
+      'did you mean intervalMs?',
+    ],
+    [
+      'a health path without /',
+      withRoute({ upstream: { targets: ['http://a.test'], healthCheck: { path: 'health' } } }),
+      'routes[0].upstream.healthCheck.path',
+      'must be a path starting with "/"',
+    ],
+    ['a prefix without /', withRoute({ prefix: 'api' }), 'routes[0].prefix', 'routes[0].prefix must be a path starting with "/"'],
+    [
+      'a duplicate prefix',
+      { routes: [route, { ...route, prefix: '/api/' }] },
+      'routes[1].prefix',
+      'routes[1].prefix "/api/" duplicates routes[0].prefix',
+    ],
+    [
+      'methods as a string',
+      withRoute({ methods: 'GET' }),
+      'routes[0].methods',
+      'routes[0].methods must be a non-empty list of HTTP methods',
+    ],
+    ['an unknown method', withRoute({ methods: ['GET', 'FETCH'] }), 'routes[0].methods[1]', "must be one of 'GET', 'HEAD'"],
+    ['retry as a number', withRoute({ retry: 3 }), 'routes[0].retry', 'routes[0].retry must be an object, got 3'],
+    ['zero attempts', withRoute({ retry: { attempts: 0 } }), 'routes[0].retry.attempts', 'must be an integer from 1 to 10, got 0'],
+    [
+      'timeoutMs as a string',
+      withRoute({ timeoutMs: '5s' }),
+      'routes[0].timeoutMs',
+      'routes[0].timeoutMs must be a number from 1 to 3600000, got "5s"',
+    ],
+    ['a negative timeout', withRoute({ timeoutMs: -1 }), 'routes[0].timeoutMs', 'must be a number from 1 to 3600000, got -1'],
+    [
+      'a fractional breaker threshold',
+      withRoute({ circuitBreaker: { failureThreshold: 1.5 } }),
+      'routes[0].circuitBreaker.failureThreshold',
+      'must be an integer from 1 to 10000',
+    ],
+    [
+      'an unknown algorithm',
+      withRoute({ rateLimit: { requestsPerMinute: 5, algorithm: 'leaky' } }),
+      'routes[0].rateLimit.algorithm',
+      "must be one of 'sliding_window', 'token_bucket', 'fixed_window', got \"leaky\"",
+    ],
+    [
+      'a rate limit without a window',
+      withRoute({ rateLimit: { cost: 1 } }),
+      'routes[0].rateLimit',
+      'routes[0].rateLimit needs at least one of requestsPerSecond',
+    ],
+    [
+      'a zero rate',
+      withRoute({ rateLimit: { requestsPerMinute: 0 } }),
+      'routes[0].rateLimit.requestsPerMinute',
+      'must be a positive integer, got 0',
+    ],
+    [
+      'burstSize on a sliding window',
+      withRoute({ rateLimit: { requestsPerMinute: 5, burstSize: 10 } }),
+      'routes[0].rateLimit.burstSize',
+      "applies to algorithm 'token_bucket' only",
+    ],
+    ['a negative cacheTtl', withRoute({ cacheTtl: -1 }), 'routes[0].cacheTtl', 'must be a positive number of seconds, got -1'],
+    ['staleIfError without cacheTtl', withRoute({ staleIfError: 30 }), 'routes[0].staleIfError', 'needs cacheTtl'],
+    [
+      'an upstreamLimit typo',
+      withRoute({ upstreamLimit: { maxConcurrent: 4 } }),
+      'routes[0].upstreamLimit.maxConcurrent',
+      'is not a known option',
+    ],
+    [
+      'a bad callerHeader',
+      withRoute({ upstreamLimit: { callerHeader: 'x tenant' } }),
+      'routes[0].upstreamLimit.callerHeader',
+      'must be a header name',
+    ],
+    ['a port out of range', { port: 70_000, routes: [] }, 'port', 'port must be an integer from 0 to 65535, got 70000'],
+    [
+      'an unknown key store',
+      { keys: { store: 'disk' }, routes: [] },
+      'keys.store',
+      'keys.store must be one of "memory", "file", "redis", got "disk"',
+    ],
+    [
+      'a redis key store without redis',
+      { keys: { store: 'redis' }, routes: [] },
+      'keys.store',
+      'keys.store is "redis" but redisUrl is not set',
+    ],
+    ['a non-redis URL', { redisUrl: 'http://127.0.0.1:6379', routes: [] }, 'redisUrl', 'redisUrl must be a redis:// or rediss:// URL'],
+    ['a bad trustProxy', { trustProxy: 'yes', routes: [] }, 'trustProxy', 'trustProxy must be true, false, a number of trusted hops'],
+    ['a bad log level', { logLevel: 'loud', routes: [] }, 'logLevel', 'logLevel must be one of silent, fatal, error, warn, info'],
     [
       'a bad failure rate',
       { demoUpstream: { failureRate: 2 }, routes: [] },
+      'demoUpstream.failureRate',
       'demoUpstream.failureRate must be a number from 0 to 1, got 2',
     ],
-    ['an unknown server limit', { server: { maxHeaders: 1 }, routes: [] }, 'server.maxHeaders is not an option'],
-  ])('names the field: %s', (_case, config, message) => {
-    expect(() => validateConfig(config, defaults)).toThrow(ConfigError)
-    expect(() => validateConfig(config, defaults)).toThrow(message)
+    [
+      'an unknown server limit',
+      { server: { maxHeaders: 1 }, routes: [] },
+      'server.maxHeaders',
+      'server.maxHeaders is not a known option (did you mean maxHeaderBytes?)',
+    ],
+    [
+      'an unknown store policy',
+      { onStoreFailure: 'ignore', routes: [] },
+      'onStoreFailure',
+      "onStoreFailure must be one of 'fallback', 'allow', 'deny', got \"ignore\"",
+    ],
+    [
+      'a negative store timeout',
+      { storeTimeoutMs: -5, routes: [] },
+      'storeTimeoutMs',
+      'storeTimeoutMs must be a number from 1 to 60000, got -5',
+    ],
+  ])('refuses %s', (_case, config, path, message) => {
+    let error: unknown
+    try {
+      validateConfig(config, defaults)
+    } catch (thrown) {
+      error = thrown
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).path).toBe(path)
+    expect((error as Error).message).toContain(message)
   })
 
   it('never echoes a malformed admin token', () => {
@@ -59,13 +217,13 @@ describe('validateConfig', () => {
     expect(() => validateConfig({ adminToken: 'hunter2', routes: [] }, defaults)).not.toThrow(/hunter2/)
   })
 
-  it('fills defaults, drops // notes and keeps fields it does not know', () => {
+  it('fills defaults and drops // notes at any depth', () => {
     const config = validateConfig(
-      { '//': 'note', routes: [{ ...route, '//': 'note', upstreamLimit: { maxConcurrent: 4 } }], futureOption: 1 },
+      { '//': 'note', routes: [{ ...route, '//': 'note', upstreamLimit: { '// why': 'x', maxQueueLength: 4 } }] },
       defaults,
     )
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', keys: { store: 'file', file: 'data/keys.json' }, futureOption: 1 })
-    expect(config.routes[0]).toEqual({ ...route, upstreamLimit: { maxConcurrent: 4 } })
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', keys: { store: 'file', file: 'data/keys.json' } })
+    expect(config.routes[0]).toEqual({ ...route, upstreamLimit: { maxQueueLength: 4 } })
     expect(config).not.toHaveProperty('//')
   })
 
@@ -124,7 +282,9 @@ describe('loadConfig', () => {
   it('checks environment values under their own names', async () => {
     await expect(loadConfig({ env: { PORT: 'eighty' } })).rejects.toThrow('PORT must be an integer from 0 to 65535, got "eighty"')
     await expect(loadConfig({ env: { REDIS_URL: 'localhost' } })).rejects.toThrow('REDIS_URL must be a redis:// or rediss:// URL')
-    await expect(loadConfig({ env: { TOLLGATE_TRUST_PROXY: '500' } })).rejects.toThrow('TOLLGATE_TRUST_PROXY must be true, false')
+    await expect(loadConfig({ env: { TOLLGATE_TRUST_PROXY: '500' } })).rejects.toThrow(
+      'TOLLGATE_TRUST_PROXY must be an integer from 0 to 100, got 500',
+    )
     await expect(loadConfig({ env: { TOLLGATE_TRUST_PROXY: 'true' } })).resolves.toMatchObject({ config: { trustProxy: true } })
   })
 

@@ -13,7 +13,7 @@ import {
 } from '@tollgate/core'
 import { consola } from 'consola'
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js'
-import { DEMO_UPSTREAM, KNOWN_FIELDS, unknownFields, type TollgateConfig } from './validate-config.js'
+import { DEMO_UPSTREAM, type TollgateConfig } from './validate-config.js'
 
 export interface RunningGateway {
   readonly gateway: APIGateway
@@ -31,18 +31,14 @@ export interface StartGatewayOptions {
   logger?: Logger
 }
 
-/** The APIGateway constructor options for a config; fields the app does not know are passed through unchanged. */
-export const toGatewayOptions = (config: TollgateConfig, logger: Logger): GatewayOptions => {
-  const passthrough = Object.fromEntries(Object.entries(config).filter(([name]) => !KNOWN_FIELDS.has(name)))
-  const options: Record<string, unknown> = { ...passthrough, logger }
-  if (config.trustProxy !== undefined) options.trustProxy = config.trustProxy
-  if (config.adminToken !== undefined) options.adminToken = config.adminToken
-  if (config.redisUrl !== undefined) options.redisUrl = config.redisUrl
-  if (config.defaultRateLimit !== undefined) options.defaultRateLimit = config.defaultRateLimit
-  if (config.server !== undefined) options.server = config.server
-  if (config.shutdownTimeoutMs !== undefined) options.shutdownTimeoutMs = config.shutdownTimeoutMs
-  return options as GatewayOptions
-}
+/** Config fields that belong to this app; every other field is an APIGateway option (config-schema.ts). */
+const APP_FIELDS = new Set(['port', 'host', 'keys', 'routes', 'demoUpstream', 'logLevel', 'upstreamPresetsFile'])
+
+/** The APIGateway constructor options for a config. */
+export const toGatewayOptions = (config: TollgateConfig, logger: Logger): GatewayOptions => ({
+  ...(Object.fromEntries(Object.entries(config).filter(([name, value]) => !APP_FIELDS.has(name) && value !== undefined)) as GatewayOptions),
+  logger,
+})
 
 /** The key store a config asks for; undefined lets the core use Redis (it does when redisUrl is set). */
 export const openKeyStore = async (config: TollgateConfig): Promise<APIKeyStore | undefined> => {
@@ -66,16 +62,15 @@ const loadPresets = async (path: string) => {
   }
 }
 
-/** Rewrites the core's `options.timeoutMs must …` into `routes[2].timeoutMs must …` so the message names the config field. */
+/** The core names a route's fields `options.…`, `upstream…` or `prefix`; the config file names them `routes[2].…`. */
 const routeError = (error: unknown, index: number, prefix: string): ConfigError => {
   const field = `routes[${index}]`
-  const message = (error instanceof Error ? error.message : String(error)).replace(/^registerRoute: /, '')
-  const named = /^options\./.test(message)
-    ? message.replace(/^options\./, `${field}.`)
-    : /^(upstream|prefix)\b/.test(message)
-      ? `${field}.${message}`
-      : `${field} (${prefix}): ${message}`
-  return new ConfigError(named, { cause: error })
+  const message = error instanceof Error ? error.message : String(error)
+  const path = error instanceof ConfigError ? error.path : ''
+  const named = (text: string) =>
+    text.replace(/(^|[\s;(])options\./g, `$1${field}.`).replace(/(^|[\s;(])(upstream(?=[.[\s])|prefix(?=\s))/g, `$1${field}.$2`)
+  if (/^(options\.|upstream|prefix)/.test(message)) return new ConfigError(named(message), { path: named(path), cause: error })
+  return new ConfigError(`${field} (${prefix}): ${message}`, { path: field, cause: error })
 }
 
 /** Registers every route of the config; `demo` routes go to `demoUrl`. @throws ConfigError naming the route field. */
@@ -122,7 +117,6 @@ const needsDemo = (config: TollgateConfig): boolean =>
  */
 export const startGateway = async (config: TollgateConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> => {
   const logger = options.logger ?? consola.withTag('tollgate')
-  for (const field of unknownFields(config)) logger.warn(`config field ${field} is not known to this app; passed to the gateway as is`)
   let demo: DemoUpstream | undefined
   let gateway: APIGateway | undefined
   try {

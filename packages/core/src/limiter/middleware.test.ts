@@ -211,7 +211,7 @@ describe('rateLimitStage()', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'store_unavailable' } })
   })
 
-  it('an invalid route config fails when the stage is built, naming the route', () => {
-    expect(() => rateLimitStage(route('bad', { requestsPerMinute: 0 }), deps())).toThrow(/routes\[\/bad\]\.rateLimit\.requestsPerMinute/)
+  it('an invalid route config fails when the stage is built, naming the field', () => {
+    expect(() => rateLimitStage(route('bad', { requestsPerMinute: 0 }), deps())).toThrow(/^options\.rateLimit\.requestsPerMinute must be a positive integer, got 0$/)
   })
 })

@@ -131,7 +131,7 @@ const callerLimit = (c: Context, deps: RateLimitStageDeps, fallback: ResolvedRat
 export const rateLimitStage = (route: Route, deps: RateLimitStageDeps): MiddlewareHandler | undefined => {
   const raw = route.raw.rateLimit
   if (raw === false) return undefined
-  const routeLimit = raw === undefined ? undefined : resolveRateLimit(raw, `routes[${route.prefix}].rateLimit`)
+  const routeLimit = raw === undefined ? undefined : resolveRateLimit(raw, 'options.rateLimit')
   const defaultLimit = deps.defaultRateLimit === undefined ? undefined : resolveRateLimit(deps.defaultRateLimit, 'defaultRateLimit')
   const scope = `route:${route.id}`
   const mode = deps.headers ?? 'legacy'

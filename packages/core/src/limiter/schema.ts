@@ -55,7 +55,8 @@ export const rateLimitSchema = z
     const cost = limit.cost ?? 1
     windows.forEach(([name], i) => {
       const capacity = i === 0 && algorithm === 'token_bucket' && limit.burstSize !== undefined ? limit.burstSize : limit[name]!
-      if (cost > capacity) {
+      // A capacity the field check already refused would only repeat that error.
+      if (Number.isInteger(capacity) && capacity >= 1 && cost > capacity) {
         ctx.addIssue({
           code: 'custom',
           path: ['cost'],

@@ -60,9 +60,10 @@ export const poolSpecSchema = z.strictObject({
   healthCheck: healthCheckSchema.optional(),
 })
 
+export const UPSTREAM_FORM = 'a URL string, a list of URLs, or { targets: [...] }'
+
 /** The `upstream` argument of registerRoute. */
-export const upstreamSpecSchema = z.union([
-  targetURL(),
-  z.array(targetURL()).min(1, { error: () => 'a list of at least one URL' }),
-  poolSpecSchema,
-])
+export const upstreamSpecSchema = z.union(
+  [targetURL(), z.array(targetURL()).min(1, { error: () => 'a list of at least one URL' }), poolSpecSchema],
+  { error: () => UPSTREAM_FORM },
+)

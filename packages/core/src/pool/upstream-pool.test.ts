@@ -17,7 +17,7 @@ describe('UpstreamPool: validation', () => {
   })
 
   it('names the offending field', () => {
-    rejects(42, /^upstream must be an absolute http\(s\) URL .* or a list or an object, got 42/)
+    rejects(42, 'upstream must be a URL string, a list of URLs, or { targets: [...] }, got 42')
     rejects({ targets: [] }, 'upstream.targets must be a list of at least one target')
     rejects(['http://127.0.0.1:8001', 'not a url'], /^upstream\[1\] must be an absolute http\(s\) URL/)
     rejects({ targets: ['http://a.test', { url: 7 }] }, /^upstream\.targets\[1\]\.url must be an absolute/)

@@ -36,6 +36,8 @@ export const circuitBreakerSchema = z.strictObject({
   halfOpenMaxProbes: integer(1, 1_000).optional(),
 })
 
+const METHODS_FORM = 'a non-empty list of HTTP methods such as ["GET", "POST"]'
+
 const ROUTE_ID = /^[A-Za-z0-9_.-]{1,100}$/
 const ROUTE_ID_FORM = '1-100 characters of letters, digits, "_", "." or "-"'
 
@@ -43,8 +45,8 @@ const ROUTE_ID_FORM = '1-100 characters of letters, digits, "_", "." or "-"'
 export const coreRouteSchema = z.strictObject({
   /** Allowed methods; others get 405 with an Allow header. Default: all. */
   methods: z
-    .array(method)
-    .min(1, { error: () => 'a non-empty list of HTTP methods such as ["GET", "POST"]' })
+    .array(method, { error: () => METHODS_FORM })
+    .min(1, { error: () => METHODS_FORM })
     .optional(),
   /** Per upstream attempt, in ms; exceeded → 504 upstream_timeout. Default 30 000. */
   timeoutMs: number(1, 3_600_000).optional(),

@@ -62,3 +62,10 @@ export const withMethods = <T>(what: string, methods: readonly string[]) =>
     (value) =>
       typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
   )
+
+/** `schema`'s fields plus `shape`, strict, keeping `schema`'s cross-field checks (zod's extend refuses refined objects). */
+export const extendStrict = <S extends z.ZodObject, E extends z.ZodRawShape>(schema: S, shape: E) =>
+  z
+    .strictObject({ ...(schema.shape as S['shape']), ...shape })
+    // biome-ignore lint/suspicious/noExplicitAny: the checks read the fields `schema` declares, which the result keeps
+    .check(...((schema._zod.def.checks ?? []) as z.core.$ZodCheck<any>[]))

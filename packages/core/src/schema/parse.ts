@@ -86,6 +86,15 @@ const knownKeysAt = (schema: AnySchema, path: readonly PropertyKey[]): string[] 
   }
 }
 
+/** A union's failed branches, with nested unions (a union inside a union, at the same field) opened up. */
+const branchesOf = (issue: Issue & { code: 'invalid_union' }): Issue[][] =>
+  issue.errors.flatMap((branch) => {
+    const only = branch[0]
+    return branch.length === 1 && only?.code === 'invalid_union' && only.path.length === 0 && only.errors.length > 0
+      ? branchesOf(only)
+      : [branch]
+  })
+
 /** Of a union's failed branches, the one that got furthest: its issues name a field, not the value's type. */
 const likeliestBranch = (branches: readonly Issue[][]): Issue[] => {
   const depth = (issues: readonly Issue[]) =>
@@ -96,13 +105,15 @@ const likeliestBranch = (branches: readonly Issue[][]): Issue[] => {
 const problemsOf = (issue: Issue, root: AnySchema, base: string, prefix: readonly PropertyKey[]): ConfigProblem[] => {
   const segments = [...prefix, ...issue.path]
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const branch = likeliestBranch(issue.errors)
+    const branch = likeliestBranch(branchesOf(issue))
     if (branch.some((i) => i.path.length > 0)) return branch.flatMap((inner) => problemsOf(inner, root, base, segments))
     // Every branch refused the value itself: the union's own form when it names one, else each branch's.
     const forms = issue.message
       ? [issue.message]
       : [...new Set(issue.errors.map((errors) => errors[0]!.message || expectedForm(errors[0]!)))]
-    return [{ path: joinPath(base, segments), message: `must be ${forms.join(' or ')}, got ${describeValue(issue.input)}` }]
+    const form = forms.join(' or ')
+    const message = issue.input === undefined ? `is required: ${form}` : `must be ${form}, got ${describeValue(issue.input)}`
+    return [{ path: joinPath(base, segments), message }]
   }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(root, segments)
@@ -112,8 +123,8 @@ const problemsOf = (issue: Issue, root: AnySchema, base: string, prefix: readonl
       return { path: joinPath(base, [...segments, key]), message: `is not a known option (${hint})` }
     })
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined)
-    return [{ path: joinPath(base, segments), message: `is required: ${issue.message}` }]
+  const required = 'input' in issue && issue.input === undefined && !issue.message.startsWith('!')
+  if (required) return [{ path: joinPath(base, segments), message: `is required: ${issue.message}` }]
   const got = 'input' in issue ? `, got ${describeValue(issue.input)}` : ''
   const message = issue.code === 'custom' && issue.message.startsWith('!') ? issue.message.slice(1) : `must be ${issue.message}${got}`
   return [{ path: joinPath(base, segments), message }]

@@ -18,14 +18,14 @@ export const editDistance = (a: string, b: string): number => {
 }
 
 /**
- * The known name closest to `name`, when it is close enough to be a typo (a third of its length, at least 1).
+ * The known name closest to `name`, when it is close enough to be a typo (within 40% of its length, at least 2 edits).
  * @example
  * suggestName('requireAuht', ['requireAuth', 'rateLimit']) // 'requireAuth'
  * suggestName('ratelimit', ['requireAuth', 'rateLimit'])   // 'rateLimit'
  */
 export const suggestName = (name: string, known: readonly string[]): string | undefined => {
   let best: string | undefined
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1
+  let bestDistance = Math.max(2, Math.ceil(name.length * 0.4)) + 1
   for (const candidate of known) {
     const distance = editDistance(name, candidate)
     if (distance < bestDistance) {

@@ -38,6 +38,8 @@ export const installUpstreamLimits = (
   const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
   gateway.setStage('upstreamLimit', (route) =>
     upstreamLimitStage(route, {
+      // Resolved by the registry, so presets from the gateway's options (overrides files) are known to routes.
+      limit: route.raw.upstreamLimit ? governors.limitFor(route) : undefined,
       governorFor: governors.governorFor,
       send: (c) => deps.send(c, governors.limitFor(route).retryOn),
       weightFor,

@@ -45,7 +45,7 @@ export class UpstreamGovernors {
   limitFor(route: Route): ResolvedUpstreamLimit {
     let resolved = this.#resolved.get(route)
     if (!resolved) {
-      resolved = resolveUpstreamLimit(route.raw.upstreamLimit ?? {}, this.#options.presets ?? upstreamPresets)
+      resolved = resolveUpstreamLimit(route.raw.upstreamLimit ?? {}, this.#options.presets ?? upstreamPresets, 'options.upstreamLimit')
       this.#resolved.set(route, resolved)
     }
     return resolved
