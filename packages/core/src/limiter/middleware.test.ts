@@ -212,6 +212,8 @@ describe('rateLimitStage()', () => {
   })
 
   it('an invalid route config fails when the stage is built, naming the field', () => {
-    expect(() => rateLimitStage(route('bad', { requestsPerMinute: 0 }), deps())).toThrow(/^options\.rateLimit\.requestsPerMinute must be a positive integer, got 0$/)
+    expect(() => rateLimitStage(route('bad', { requestsPerMinute: 0 }), deps())).toThrow(
+      /^options\.rateLimit\.requestsPerMinute must be a positive integer, got 0$/,
+    )
   })
 })

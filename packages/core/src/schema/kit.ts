@@ -63,9 +63,13 @@ export const withMethods = <T>(what: string, methods: readonly string[]) =>
       typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
   )
 
+/** A check written for one object's fields; it runs on any object that keeps those fields. */
+// biome-ignore lint/suspicious/noExplicitAny: the check reads only the fields its own schema declares
+type FieldsCheck = z.core.$ZodCheck<any>
+
+/** The cross-field checks of object schemas, to apply to an object composed from them. */
+export const checksOf = (...parts: z.ZodObject[]): FieldsCheck[] => parts.flatMap((part) => (part._zod.def.checks ?? []) as FieldsCheck[])
+
 /** `schema`'s fields plus `shape`, strict, keeping `schema`'s cross-field checks (zod's extend refuses refined objects). */
 export const extendStrict = <S extends z.ZodObject, E extends z.ZodRawShape>(schema: S, shape: E) =>
-  z
-    .strictObject({ ...(schema.shape as S['shape']), ...shape })
-    // biome-ignore lint/suspicious/noExplicitAny: the checks read the fields `schema` declares, which the result keeps
-    .check(...((schema._zod.def.checks ?? []) as z.core.$ZodCheck<any>[]))
+  z.strictObject({ ...(schema.shape as S['shape']), ...shape }).check(...checksOf(schema))
