@@ -18,8 +18,8 @@ export class CacheStoreUnavailableError extends StoreError {}
 
 /**
  * A cache store whose calls fail after `timeoutMs` instead of waiting for the store (the cache stage then treats
- * a read as a miss and skips the write). While the store is down, one call at a time probes it under the deadline
- * and the others fail at once, so an outage costs each request at most one deadline. Purge (an admin operation
+ * a read as a miss and skips the write). While the store is down, one read at a time probes it under the deadline
+ * and every other call fails at once, so an outage costs each request at most one deadline. Purge (an admin operation
  * that walks the whole index) is passed through without a deadline.
  * @example
  * const store = new DeadlineCacheStore(new RedisCacheStore(redis), { timeoutMs: 250, logger })
@@ -45,15 +45,15 @@ export class DeadlineCacheStore implements CacheStore {
   }
 
   get(key: string): Promise<CacheRecord | undefined> {
-    return this.#call(() => this.#inner.get(key))
+    return this.#call(() => this.#inner.get(key), true)
   }
 
   set(key: string, record: CacheRecord, ttlMs: number): Promise<void> {
-    return this.#call(() => this.#inner.set(key, record, ttlMs))
+    return this.#call(() => this.#inner.set(key, record, ttlMs), false)
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#call(() => this.#inner.delete(key))
+    return this.#call(() => this.#inner.delete(key), false)
   }
 
   purge(prefix?: string): Promise<number> {
@@ -61,17 +61,18 @@ export class DeadlineCacheStore implements CacheStore {
   }
 
   size(): Promise<number> {
-    return this.#call(() => this.#inner.size())
+    return this.#call(() => this.#inner.size(), true)
   }
 
   close(): Promise<void> {
     return this.#inner.close()
   }
 
-  async #call<T>(operation: () => Promise<T>): Promise<T> {
+  /** Only reads probe a store that is down: a request's write then fails at once, so it pays one deadline at most. */
+  async #call<T>(operation: () => Promise<T>, mayProbe: boolean): Promise<T> {
     const probe = this.#down
     if (probe) {
-      if (this.#probing) throw new CacheStoreUnavailableError(`${this.#name} is down`)
+      if (this.#probing || !mayProbe) throw new CacheStoreUnavailableError(`${this.#name} is down`)
       this.#probing = true
     }
     try {
