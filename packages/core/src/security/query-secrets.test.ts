@@ -1,7 +1,7 @@
 // Attack: an API key sent in the query string must not become a cache key, a log line or a metric (issue 10.4).
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { logging } from '../middleware/logging.js'
+import { logging, type LoggingOptions } from '../middleware/logging.js'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
@@ -48,7 +48,7 @@ describe.skipIf(!redisAvailable())('credentials in the query string on a cached 
     const logger = captureLogger()
     const { url } = await h.gateway(
       (g) => {
-        g.addMiddleware(logging({ logger }))
+        g.addMiddleware(logging({ logger: logger as unknown as NonNullable<LoggingOptions['logger']> }))
         g.registerRoute('/api', up.url, { cacheTtl: 60, id: 'catalog' })
       },
       { redisUrl: server.url, logger, adminToken: 'admin-token-for-tests' },
