@@ -105,18 +105,13 @@ export const forwardedInfo = (c: Context, trust: ProxyTrust, via: string): Forwa
   const trusted = trust(peer, 0)
   const clientHost = requestHeader(c, 'host') ?? ''
   const chain = trusted ? trustedChain(peer, requestHeader(c, 'x-forwarded-for'), trust) : [peer]
-  const connectionProto = incoming
-    ? (incoming.socket as { encrypted?: boolean }).encrypted
-      ? 'https'
-      : 'http'
-    : c.req.url.startsWith('https:')
-      ? 'https'
-      : 'http'
+  // A TLSSocket has `encrypted: true`; node-server builds c.req.url from the request target, so it is not used then.
+  const tls = incoming ? (incoming.socket as { encrypted?: boolean }).encrypted === true : c.req.url.startsWith('https:')
   return {
     host: clientHost, // replaced by the chosen target's host unless the route preserves it
     clientIp: c.get('clientIp') ?? chain[chain.length - 1]!,
     forwardedFor: chain.reverse().join(', '),
-    proto: (trusted && firstValue(requestHeader(c, 'x-forwarded-proto'))) || connectionProto,
+    proto: (trusted && firstValue(requestHeader(c, 'x-forwarded-proto'))) || (tls ? 'https' : 'http'),
     forwardedHost: (trusted && requestHeader(c, 'x-forwarded-host')?.split(',')[0]?.trim()) || clientHost,
     via,
     trusted,
