@@ -1,6 +1,14 @@
 // Attack: spoof the client's identity (address, scheme) to an upstream that believes its proxy (issue 10.2).
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createAdaptorServer } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createHarness } from '../testing/gateway-harness.js'
+import { APIGateway } from '../gateway.js'
+import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 
 const h = createHarness()
@@ -85,5 +93,42 @@ describe('client identity headers with trustProxy', () => {
     const seen = up.received[0]!.headers
     expect([seen['x-real-ip'], seen['x-forwarded-for'], seen['x-forwarded-proto']]).toEqual(['127.0.0.1', '127.0.0.1', 'http'])
     expect(seen['true-client-ip']).toBeUndefined()
+  })
+})
+
+describe.skipIf(spawnSync('openssl', ['version']).status !== 0)('X-Forwarded-Proto over TLS', () => {
+  it('is https when the client connected with TLS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-tls-'))
+    h.defer(() => rmSync(dir, { recursive: true, force: true }))
+    const made = spawnSync('openssl', [
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+      ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    ])
+    expect(made.status).toBe(0)
+    const up = await h.upstream()
+    const gateway = new APIGateway({ logger: captureLogger() })
+    gateway.registerRoute('/api', up.url)
+    h.defer(() => gateway.stop())
+    const server = createAdaptorServer({
+      fetch: gateway.app.fetch,
+      createServer: createHttpsServer,
+      serverOptions: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    h.defer(() => new Promise((resolve) => server.close(resolve)))
+    const { port } = server.address() as AddressInfo
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, path: '/api/me', rejectUnauthorized: false, agent: false, headers: { 'x-forwarded-proto': 'http' } },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(200)
+    expect(up.received[0]!.headers['x-forwarded-proto']).toBe('https')
   })
 })
