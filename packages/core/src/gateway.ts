@@ -16,7 +16,7 @@ import type { GatewayOptions, Logger } from './options.js'
 import { UpstreamPool } from './pool/upstream-pool.js'
 import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status.js'
 import type { UpstreamSpec } from './pool/types.js'
-import { normalizeIp, resolveClientIp, type TrustProxy } from './proxy/client-ip.js'
+import { compileTrustProxy, normalizeIp, peerTrusted, resolveClientIp, type ProxyTrust } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
 import { incomingOf } from './proxy/node-bindings.js'
 import { requestHeader } from './proxy/request-header.js'
@@ -45,7 +45,12 @@ declare module './options.js' {
     /** The API-key manager, or options for the one the gateway creates (store, serverSecret, cacheTtlMs…). */
     apiKeys?: APIKeyManager | APIKeyManagerOptions
     /** Response cache store; default memory (64 MiB), or Redis when redisUrl is set. */
-    cache?: { store?: CacheStore; maxSizeBytes?: number }
+    cache?: {
+      store?: CacheStore
+      maxSizeBytes?: number
+      /** Query parameters that carry credentials: requests holding one bypass the cache. Default DEFAULT_SECRET_QUERY_PARAMS. */
+      secretQueryParams?: string[]
+    }
   }
 }
 
@@ -123,7 +128,7 @@ export class APIGateway {
   readonly #events = new EventEmitter()
   readonly #dispatcher: Agent
   readonly #forwarder: Forwarder
-  readonly #trustProxy: TrustProxy
+  readonly #trustProxy: ProxyTrust
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
   readonly #clientTiers = new Map<string, string>()
@@ -137,7 +142,7 @@ export class APIGateway {
     this.options = options
     this.logger = options.logger ?? consola.withTag('tollgate')
     this.clock = options.clock ?? systemClock
-    this.#trustProxy = validateTrustProxy(options.trustProxy)
+    this.#trustProxy = compileTrustProxy(options.trustProxy)
     this.metrics = new GatewayMetrics(this.clock)
     this.breakers = new CircuitBreakerRegistry(this.clock)
     this.breakers.onStateChange = (origin, from, to) => this.logger.warn(`circuit ${origin}: ${from} → ${to}`)
@@ -466,7 +471,7 @@ export class APIGateway {
     const route = this.#routes.match(path)
     const remote = incomingOf(c)?.socket.remoteAddress
     const peer = remote ? normalizeIp(remote) : '127.0.0.1'
-    const xff = this.#trustProxy === false ? undefined : requestHeader(c, 'x-forwarded-for')
+    const xff = peerTrusted(peer, this.#trustProxy) ? requestHeader(c, 'x-forwarded-for') : undefined
     const clientIp = xff === undefined ? peer : resolveClientIp(peer, xff, this.#trustProxy)
     c.set('startTime', startTime)
     c.set('normalizedPath', path)
@@ -565,13 +570,3 @@ const methodFilter = (route: Route): MiddlewareHandler =>
     }
     await next()
   }
-
-const validateTrustProxy = (value: unknown): TrustProxy => {
-  if (value === undefined) return false
-  if (typeof value === 'boolean') return value
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100) return value
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map(normalizeIp)
-  throw new ConfigError(
-    `options.trustProxy must be true, false, a number of trusted hops, or a list of proxy IPs, got ${JSON.stringify(value)}`,
-  )
-}

@@ -14,6 +14,16 @@ declare module '../routing/route.js' {
     cacheVaryOnEncoding?: boolean
     /** Largest body stored, in bytes; larger bodies are streamed through uncached. Default 1 MiB. */
     cacheMaxBodyBytes?: number
+    /**
+     * Origin-steering request headers (X-Forwarded-Scheme, X-Original-URL, True-Client-IP…) to forward and make part
+     * of the cache key instead of stripping them. Default none: every steering header is stripped on cached routes.
+     */
+    cacheKeyHeaders?: string[]
+    /**
+     * Forward the body of a GET/HEAD upstream on a cached route (such requests always bypass the cache, since the
+     * key cannot cover a body). Default false: the body is dropped.
+     */
+    forwardGetBody?: boolean
   }
 }
 
@@ -24,6 +34,9 @@ export interface ResolvedCacheOptions {
   shared: boolean
   varyOnEncoding: boolean
   maxBodyBytes: number
+  /** Lower-case steering headers forwarded and keyed (`cacheKeyHeaders`). */
+  keyHeaders: readonly string[]
+  forwardGetBody: boolean
   /** True on routes with `requireAuth`: entries are then private to the caller's key unless `shared`. */
   requireAuth: boolean
 }
@@ -45,6 +58,16 @@ const boolean = (field: string, value: unknown, fallback: boolean): boolean => {
   return value
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
+
+const headerNames = (field: string, value: unknown): string[] => {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && TOKEN.test(v.toLowerCase()))) {
+    throw new ConfigError(`options.${field} must be a list of header names, got ${JSON.stringify(value) ?? String(value)}`)
+  }
+  return [...new Set(value.map((v: string) => v.toLowerCase()))].sort()
+}
+
 /**
  * Validates a route's cache options. Returns undefined when the route has no `cacheTtl` (cache off);
  * throws a ConfigError naming the field on a bad value, including cache fields given without `cacheTtl`.
@@ -52,9 +75,10 @@ const boolean = (field: string, value: unknown, fallback: boolean): boolean => {
  * resolveCacheOptions({ cacheTtl: 300, staleIfError: 60 }) // { ttlMs: 300_000, staleIfErrorMs: 60_000, … }
  */
 export const resolveCacheOptions = (raw: Readonly<RouteOptions>): ResolvedCacheOptions | undefined => {
-  const { cacheTtl, staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes } = raw
+  const { cacheTtl, staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes, cacheKeyHeaders, forwardGetBody } = raw
   if (cacheTtl === undefined) {
-    for (const [field, value] of Object.entries({ staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes })) {
+    const fields = { staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes, cacheKeyHeaders, forwardGetBody }
+    for (const [field, value] of Object.entries(fields)) {
       if (value !== undefined) throw new ConfigError(`options.${field} needs options.cacheTtl`)
     }
     return undefined
@@ -68,6 +92,8 @@ export const resolveCacheOptions = (raw: Readonly<RouteOptions>): ResolvedCacheO
     shared: boolean('cacheShared', cacheShared, false),
     varyOnEncoding: boolean('cacheVaryOnEncoding', cacheVaryOnEncoding, true),
     maxBodyBytes,
+    keyHeaders: headerNames('cacheKeyHeaders', cacheKeyHeaders),
+    forwardGetBody: boolean('forwardGetBody', forwardGetBody, false),
     requireAuth: (raw as { requireAuth?: unknown }).requireAuth === true,
   }
 }
