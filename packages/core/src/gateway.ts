@@ -25,6 +25,7 @@ import { ConfigError, resolveRouteOptions } from './routing/resolve-options.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
+import { settleBodies } from './server/settle-body.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
@@ -343,7 +344,7 @@ export class APIGateway {
     const limits = this.options.server ?? {}
     const headersTimeout = limits.headersTimeoutMs ?? 10_000
     const server = createAdaptorServer({
-      fetch: this.fetch,
+      fetch: settleBodies(this.fetch),
       hostname: host,
       serverOptions: {
         maxHeaderSize: limits.maxHeaderBytes ?? 16_384,

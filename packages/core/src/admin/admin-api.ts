@@ -1,10 +1,10 @@
 // The admin API: a Hono sub-app for keys, tiers, routes, breakers, cache and draining, behind one bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { systemClock, type Clock } from '../clock.js'
 import { GatewayError, jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
+import { adminBodyLimit } from './body-limit.js'
 import { FieldError, onlyFields, parseNewKey, readJSONObject, tierField } from './validate.js'
 
 /** What the gateway hands the admin API: the token and one function per thing it can inspect or change. */
@@ -70,10 +70,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
   })
   app.use(
     '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 64 * 1024,
-      onError: (c) => jsonError(c, 413, 'payload_too_large', 'The request body is too large'),
-    }),
+    adminBodyLimit(deps.maxBodyBytes ?? 64 * 1024, (c) => jsonError(c, 413, 'payload_too_large', 'The request body is too large')),
   )
 
   app.post('/keys', async (c) => {
