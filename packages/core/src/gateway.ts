@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { Agent } from 'undici'
+import type { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
@@ -18,6 +18,7 @@ import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status
 import type { UpstreamSpec } from './pool/types.js'
 import { normalizeIp, resolveClientIp, type TrustProxy } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
+import { createUpstreamAgent, installUpstreamAgentMetrics } from './proxy/upstream-agent.js'
 import { incomingOf } from './proxy/node-bindings.js'
 import { requestHeader } from './proxy/request-header.js'
 import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
@@ -149,7 +150,8 @@ export class APIGateway {
     })
     this.metrics.section('pools', () => Object.fromEntries(this.routeStatuses().map((r) => [r.id, r])))
     this.metrics.prometheus(() => poolFamilies(this.routeStatuses()))
-    this.#dispatcher = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 10_000 } })
+    this.#dispatcher = createUpstreamAgent(options)
+    installUpstreamAgentMetrics(this.metrics, this.#dispatcher)
     this.#forwarder = new Forwarder({
       dispatcher: this.#dispatcher,
       breakers: this.breakers,
