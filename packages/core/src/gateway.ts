@@ -30,6 +30,7 @@ import { settleBodies } from './server/settle-body.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
+import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
 import { installCache } from './cache/install-cache.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
 import type { CacheStore } from './cache/store.js'
@@ -128,7 +129,7 @@ export class APIGateway {
   readonly #trustProxy: TrustProxy
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
-  readonly #clientTiers = new Map<string, string>()
+  readonly #clientTiers: ClientTiers
   readonly #stores: GatewayStores
   readonly #upstreams: UpstreamGovernors
   #server: Server | undefined
@@ -171,6 +172,7 @@ export class APIGateway {
             isTier: (name) => this.isTier(name),
             ...options.apiKeys,
           })
+    this.#clientTiers = new ClientTiers(this.apiKeyManager)
     const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
     this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
     installRateLimits(this, stores.rateLimit)
@@ -270,14 +272,18 @@ export class APIGateway {
     return route !== undefined
   }
 
-  /** Puts a client id (an IP, or an API key id) on a rate-limit tier at runtime. */
-  setClientTier(id: string, tier: string): void {
+  /**
+   * Puts a client id (an IP) or an API key id on a rate-limit tier at runtime; the most recent assignment wins,
+   * also over the tier a key was created with. A client id applies at once (this instance); a key id is written to
+   * the key's record: at once here, within the key cache's TTL on other instances. Await it for key ids.
+   */
+  setClientTier(id: string, tier: string): Promise<TierAssignment> {
     const parsed = parseTier(tier)
     if (!parsed) throw new ConfigError(`setClientTier: tier must be one of free, basic, premium, enterprise, got ${JSON.stringify(tier)}`)
-    this.#clientTiers.set(id, parsed)
+    return this.#clientTiers.set(id, parsed)
   }
 
-  /** The tier a client id or key id was put on with setClientTier, if any. */
+  /** The tier a client id (not an API key) was put on with setClientTier, if any. */
   clientTier(id: string): string | undefined {
     return this.#clientTiers.get(id)
   }

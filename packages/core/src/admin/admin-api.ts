@@ -15,7 +15,8 @@ export interface AdminDeps {
   /** Checks a key's rate limit; returns an error message naming the field (`rateLimit.requestsPerMinute …`), or undefined. */
   validateRateLimit(value: unknown): string | undefined
   isTier(name: string): boolean
-  setClientTier(id: string, tier: string): void | Promise<void>
+  /** Assigns a tier; what it answers (e.g. a TierAssignment: what applies now) is the endpoint's answer. */
+  setClientTier(id: string, tier: string): unknown
   listRoutes(): unknown[]
   circuitBreakers(): unknown
   /** Purges cached responses (those whose path starts with `prefix`, or all); resolves to how many. */
@@ -110,8 +111,8 @@ export const adminApi = (deps: AdminDeps): Hono => {
     onlyFields(body, ['tier'])
     const tier = tierField(body, deps.isTier)
     const id = c.req.param('id')
-    await deps.setClientTier(id, tier)
-    return c.json({ id, tier })
+    const applied = await deps.setClientTier(id, tier)
+    return c.json(typeof applied === 'object' && applied !== null ? applied : { id, tier })
   })
 
   app.get('/routes', (c) => c.json({ routes: deps.listRoutes() }))
