@@ -9,7 +9,7 @@ import type { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
-import { GatewayError, errorResponse, jsonError } from './errors.js'
+import { GatewayError, jsonError } from './errors.js'
 import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
@@ -27,6 +27,7 @@ import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/rout
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
 import { settleBodies } from './server/settle-body.js'
+import { internalError } from './server/internal-error.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
@@ -436,6 +437,7 @@ export class APIGateway {
         '/_admin',
         adminApi({
           adminToken,
+          logger: this.logger,
           apiKeys: this.apiKeyManager,
           clock: this.clock,
           validateRateLimit: (value) => this.validateRateLimit(value),
@@ -461,11 +463,7 @@ export class APIGateway {
     app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('*', this.#handle)
-    app.onError((error, c) => {
-      if (error instanceof GatewayError) return error.getResponse()
-      this.logger.error(`unhandled error on ${c.req.method} ${splitUrl(c.req.url).path}:`, error)
-      return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
-    })
+    app.onError((error, c) => (error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)))
     return app
   }
 
@@ -502,9 +500,7 @@ export class APIGateway {
   }
 
   #internalError(c: Context, error: unknown): Response {
-    this.logger.error(`unhandled error on ${c.req.method} ${c.get('normalizedPath')}:`, error)
-    c.set('gatewayError', 'internal_error')
-    return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
+    return internalError(c, this.logger, error, { routeId: c.get('route')?.id, message: 'The gateway failed to handle the request' })
   }
 
   #emit(c: Context, route: Route | undefined, path: string, status: number, durationMs: number): void {

@@ -4,6 +4,8 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { systemClock, type Clock } from '../clock.js'
 import { GatewayError, jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
+import type { Logger } from '../options.js'
+import { internalError } from '../server/internal-error.js'
 import { adminBodyLimit } from './body-limit.js'
 import { FieldError, onlyFields, parseNewKey, readJSONObject, tierField } from './validate.js'
 
@@ -25,6 +27,8 @@ export interface AdminDeps {
   drainTarget(routeId: string, index: number, drain: boolean): boolean | Promise<boolean>
   /** Clock for checking `expiresAt` is in the future. Default: system time. */
   clock?: Clock
+  /** Where a 500 is logged (once, with method, path and request id). Default: console. */
+  logger?: Logger
   /** Largest request body, in bytes. Default 64 KiB. */
   maxBodyBytes?: number
 }
@@ -62,6 +66,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
   }
   const clock = deps.clock ?? systemClock
   const keys = deps.apiKeys
+  const logger = deps.logger ?? console
   const app = new Hono()
 
   app.use('*', requireToken(deps.adminToken))
@@ -145,7 +150,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
     if (error instanceof GatewayError) return error.getResponse()
     // Manager input checks (TypeError) name their field; anything else is ours and is not echoed.
     if (error instanceof TypeError) return jsonError(c, 400, 'bad_request', error.message)
-    return jsonError(c, 500, 'internal_error', 'The admin request failed')
+    return internalError(c, logger, error, { routeId: '_admin', message: 'The admin request failed' })
   })
   return app
 }
