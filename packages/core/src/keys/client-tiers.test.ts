@@ -55,6 +55,22 @@ describe('runtime tier changes (memory stores)', () => {
     expect((await gateway.apiKeyManager.getApiKey(id))?.tier).toBe('premium')
   })
 
+  it("the issue's case: 30 requests on a free key lose 20; after the change to premium the next 30 all pass", async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const { gateway, url } = await start({ clock: { now: () => now } })
+    const { id, key } = await newKey(gateway, 'free')
+    const burst = async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 30 }, () => rawRequest(url, '/api/x', { headers: { 'x-api-key': key } }).then((r) => r.status)),
+      )
+      return statuses.filter((s) => s === 429).length
+    }
+    expect(await burst()).toBe(20)
+    await gateway.setClientTier(id, 'premium')
+    now += 2_000 // the bucket refills at premium's 20/s: 40 tokens, where free would give 2
+    expect(await burst()).toBe(0)
+  })
+
   it('setClientTier on a key id: the most recent assignment wins, and a client IP is its own assignment', async () => {
     const { gateway, url } = await start()
     const { id, key } = await newKey(gateway, 'premium')
