@@ -9,6 +9,8 @@ export interface WireResponse {
 
 export interface RawConnection {
   readonly socket: Socket
+  /** Socket error codes seen so far (ECONNRESET, EPIPE …). */
+  readonly errors: string[]
   write(data: string | Buffer): Promise<void>
   /** The next complete response on the connection (Content-Length or chunked framing). */
   response(): Promise<WireResponse>
@@ -17,11 +19,12 @@ export interface RawConnection {
   close(): void
 }
 
-/** Opens a connection to an http://host:port URL. */
-export const openConnection = (url: string): Promise<RawConnection> =>
+/** Opens a connection to an http://host:port URL; `allowHalfOpen` keeps sending possible after the server's FIN. */
+export const openConnection = (url: string, options: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> =>
   new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url)
-    const socket = connect(Number(port), hostname)
+    const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: options.allowHalfOpen ?? false })
+    const errors: string[] = []
     let buffer = Buffer.alloc(0)
     let waiter: (() => void) | undefined
     let outcome: string | undefined
@@ -36,7 +39,10 @@ export const openConnection = (url: string): Promise<RawConnection> =>
       waiter?.()
     })
     socket.on('end', () => settle('end'))
-    socket.on('error', (error: NodeJS.ErrnoException) => settle(error.code ?? error.message))
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      errors.push(error.code ?? error.message)
+      settle(error.code ?? error.message)
+    })
     socket.on('close', () => settle('close'))
 
     const parse = (): WireResponse | undefined => {
@@ -72,6 +78,7 @@ export const openConnection = (url: string): Promise<RawConnection> =>
 
     const connection: RawConnection = {
       socket,
+      errors,
       write: (data) => new Promise((done, fail) => socket.write(data, (error) => (error ? fail(error) : done()))),
       response: () =>
         new Promise((done, fail) => {
