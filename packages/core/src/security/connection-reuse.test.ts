@@ -76,7 +76,7 @@ describe('a refused body keeps the connection usable', () => {
 })
 
 /**
- * Writes `data` as a slow uploader would: 600 kB, then up to 1.1 MB (past the 1 MiB drain bound, so the answer
+ * Writes `data` as a slow uploader would: 600 kB, then up to 1.2 MB (past the 1 MiB drain bound, so the answer
  * comes with Connection: close), then the rest 400 ms later, after the gateway has sent its answer and FIN.
  * Resolves to the write error, if any (EPIPE when the gateway closed its socket instead of lingering).
  */
@@ -84,8 +84,8 @@ const sendSlowly = async (conn: RawConnection, data: Buffer): Promise<string | u
   try {
     for (const [from, to] of [
       [0, 600_000],
-      [600_000, 1_100_000],
-      [1_100_000, data.length],
+      [600_000, 1_200_000],
+      [1_200_000, data.length],
     ] as const) {
       await conn.write(data.subarray(from, to))
       await new Promise((resolve) => setTimeout(resolve, 400))
