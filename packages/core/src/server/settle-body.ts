@@ -33,13 +33,19 @@ export const settleBodies = (fetch: FetchHandler, options: SettleBodyOptions = {
   const maxBytes = options.maxDrainBytes ?? MiB
   const timeoutMs = options.drainTimeoutMs ?? 3_000
   const lingerMs = options.lingerMs ?? 3_000
-  return async function settleBodies(request, env) {
-    const response = await fetch(request, env)
-    const incoming = (env as NodeEnv)?.incoming
-    if (!incoming || incoming.complete || incoming.destroyed) return response
+  const settle = async (incoming: IncomingMessage, pending: Response | Promise<Response>): Promise<Response> => {
+    const response = await pending
+    if (incoming.complete || incoming.destroyed) return response
     const announced = Number(incoming.headers['content-length'] ?? 0)
     if (announced <= maxBytes && (await drain(incoming, maxBytes, timeoutMs))) return response
     return closeAfter(incoming, response, lingerMs)
+  }
+  return function settleBodies(request, env) {
+    const incoming = (env as NodeEnv)?.incoming
+    // Without Content-Length or Transfer-Encoding there is no body (the common GET): no extra await on the hot path.
+    const headers = incoming?.headers
+    if (!incoming || (headers!['content-length'] === undefined && headers!['transfer-encoding'] === undefined)) return fetch(request, env)
+    return settle(incoming, fetch(request, env))
   }
 }
 
