@@ -17,6 +17,7 @@ const start = async (connection: { allowHalfOpen?: boolean } = {}) => {
       g.registerRoute('/only-get', up.url, { methods: ['GET'] })
       g.registerRoute('/keyed', up.url, { requireAuth: true })
       g.registerRoute('/open', up.url)
+      g.registerRoute('/limited', up.url, { rateLimit: { requestsPerMinute: 1 } })
     },
     { adminToken: TOKEN },
   )
@@ -66,8 +67,10 @@ describe('a refused body keeps the connection usable', () => {
     expect(JSON.parse(second.body).url).toBe('/open/pipelined')
   })
 
-  it('401, 404 and 405 on requests with bodies leave the connection usable', async () => {
+  it('401, 404, 405 and 429 on requests with bodies leave the connection usable', async () => {
     const { conn } = await start()
+    await refusedThenReused(conn, withLength('POST', '/limited/x', 40_000), 200)
+    await refusedThenReused(conn, chunked('POST', '/limited/x', 40_000), 429)
     await refusedThenReused(conn, withLength('POST', '/_admin/keys', 20_000), 401)
     await refusedThenReused(conn, chunked('POST', '/nowhere', 40_000), 404)
     await refusedThenReused(conn, withLength('POST', '/only-get/x', 40_000), 405)
