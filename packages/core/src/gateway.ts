@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { Agent } from 'undici'
+import type { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
-import { GatewayError, errorResponse, jsonError } from './errors.js'
+import { GatewayError, jsonError } from './errors.js'
 import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
@@ -18,6 +18,7 @@ import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status
 import type { UpstreamSpec } from './pool/types.js'
 import { compileTrustProxy, normalizeIp, peerTrusted, resolveClientIp, type ProxyTrust } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
+import { createUpstreamAgent, installUpstreamAgentMetrics } from './proxy/upstream-agent.js'
 import { incomingOf } from './proxy/node-bindings.js'
 import { requestHeader } from './proxy/request-header.js'
 import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
@@ -25,9 +26,12 @@ import { ConfigError, resolveRouteOptions } from './routing/resolve-options.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
+import { settleBodies } from './server/settle-body.js'
+import { internalError } from './server/internal-error.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager, type APIKeyManagerOptions } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
+import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
 import { installCache } from './cache/install-cache.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
 import type { CacheStore } from './cache/store.js'
@@ -131,7 +135,7 @@ export class APIGateway {
   readonly #trustProxy: ProxyTrust
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
-  readonly #clientTiers = new Map<string, string>()
+  readonly #clientTiers: ClientTiers
   readonly #stores: GatewayStores
   readonly #upstreams: UpstreamGovernors
   #server: Server | undefined
@@ -153,7 +157,8 @@ export class APIGateway {
     })
     this.metrics.section('pools', () => Object.fromEntries(this.routeStatuses().map((r) => [r.id, r])))
     this.metrics.prometheus(() => poolFamilies(this.routeStatuses()))
-    this.#dispatcher = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 10_000 } })
+    this.#dispatcher = createUpstreamAgent(options)
+    installUpstreamAgentMetrics(this.metrics, this.#dispatcher)
     this.#forwarder = new Forwarder({
       dispatcher: this.#dispatcher,
       breakers: this.breakers,
@@ -173,6 +178,7 @@ export class APIGateway {
             isTier: (name) => this.isTier(name),
             ...options.apiKeys,
           })
+    this.#clientTiers = new ClientTiers(this.apiKeyManager)
     const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
     this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
     installRateLimits(this, stores.rateLimit)
@@ -272,14 +278,18 @@ export class APIGateway {
     return route !== undefined
   }
 
-  /** Puts a client id (an IP, or an API key id) on a rate-limit tier at runtime. */
-  setClientTier(id: string, tier: string): void {
+  /**
+   * Puts a client id (an IP) or an API key id on a rate-limit tier at runtime; the most recent assignment wins,
+   * also over the tier a key was created with. A client id applies at once (this instance); a key id is written to
+   * the key's record: at once here, within the key cache's TTL on other instances. Await it for key ids.
+   */
+  setClientTier(id: string, tier: string): Promise<TierAssignment> {
     const parsed = parseTier(tier)
     if (!parsed) throw new ConfigError(`setClientTier: tier must be one of free, basic, premium, enterprise, got ${JSON.stringify(tier)}`)
-    this.#clientTiers.set(id, parsed)
+    return this.#clientTiers.set(id, parsed)
   }
 
-  /** The tier a client id or key id was put on with setClientTier, if any. */
+  /** The tier a client id (not an API key) was put on with setClientTier, if any. */
   clientTier(id: string): string | undefined {
     return this.#clientTiers.get(id)
   }
@@ -348,7 +358,7 @@ export class APIGateway {
     const limits = this.options.server ?? {}
     const headersTimeout = limits.headersTimeoutMs ?? 10_000
     const server = createAdaptorServer({
-      fetch: this.fetch,
+      fetch: settleBodies(this.fetch),
       hostname: host,
       serverOptions: {
         maxHeaderSize: limits.maxHeaderBytes ?? 16_384,
@@ -432,6 +442,7 @@ export class APIGateway {
         '/_admin',
         adminApi({
           adminToken,
+          logger: this.logger,
           apiKeys: this.apiKeyManager,
           clock: this.clock,
           validateRateLimit: (value) => this.validateRateLimit(value),
@@ -457,11 +468,7 @@ export class APIGateway {
     app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('*', this.#handle)
-    app.onError((error, c) => {
-      if (error instanceof GatewayError) return error.getResponse()
-      this.logger.error(`unhandled error on ${c.req.method} ${splitUrl(c.req.url).path}:`, error)
-      return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
-    })
+    app.onError((error, c) => (error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)))
     return app
   }
 
@@ -498,9 +505,7 @@ export class APIGateway {
   }
 
   #internalError(c: Context, error: unknown): Response {
-    this.logger.error(`unhandled error on ${c.req.method} ${c.get('normalizedPath')}:`, error)
-    c.set('gatewayError', 'internal_error')
-    return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
+    return internalError(c, this.logger, error, { routeId: c.get('route')?.id, message: 'The gateway failed to handle the request' })
   }
 
   #emit(c: Context, route: Route | undefined, path: string, status: number, durationMs: number): void {

@@ -9,7 +9,7 @@ import { jsonError } from '../errors.js'
 import type { UpstreamTarget } from '../pool/types.js'
 import { backoffDelayMs, methodRetryable } from '../retry/retry-policy.js'
 import type { Route } from '../routing/route.js'
-import { readBody, BodyTooLargeError, limitBody } from './body.js'
+import { readBody, BodyTooLargeError, bodySource, limitBody } from './body.js'
 import { cleanResponseHeaders, flattenHeaders, forwardedInfo, upstreamRequestHeaders } from './headers.js'
 import type { ProxyTrust } from './client-ip.js'
 import { AttemptSignal } from './attempt-signal.js'
@@ -236,7 +236,7 @@ export class Forwarder {
       if (length > max) return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${max} bytes`)
       if (length === 0) return { data: null, replayable: true }
     }
-    const source: AsyncIterable<Uint8Array> | null = incoming ?? (c.req.raw.body as AsyncIterable<Uint8Array> | null)
+    const source: AsyncIterable<Uint8Array> | null = incoming ? bodySource(incoming) : (c.req.raw.body as AsyncIterable<Uint8Array> | null)
     if (!source) return { data: null, replayable: true }
     if (length >= 0 && length <= SMALL_BODY_BYTES) {
       try {
