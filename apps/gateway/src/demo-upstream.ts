@@ -15,19 +15,43 @@ const USERS = [
   { id: 3, name: 'Grace Hopper' },
 ]
 
-const send = (res: ServerResponse, status: number, body: unknown): void => {
+/** Echoed body text is cut here; the body itself is always read to its end (up to MAX_READ_BYTES). */
+const MAX_ECHO_BYTES = 64 * 1024
+/** Past this the demo stops reading and answers with `Connection: close`, so no pooled connection is left mid-body. */
+const MAX_READ_BYTES = 8 * 1024 * 1024
+
+interface ReadBody {
+  text: string
+  bytes: number
+  /** False when reading stopped at MAX_READ_BYTES: the answer must close the connection. */
+  complete: boolean
+}
+
+const send = (res: ServerResponse, status: number, body: unknown, close = false): void => {
   const payload = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...(close ? { connection: 'close' } : {}),
+  })
   res.end(payload)
 }
 
-const readBody = async (req: IncomingMessage): Promise<string> => {
-  let text = ''
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    text += chunk.toString('utf8')
-    if (text.length > 64 * 1024) break // a demo, not a data sink
+const readBody = async (req: IncomingMessage): Promise<ReadBody> => {
+  const kept: Buffer[] = []
+  let keptBytes = 0
+  let bytes = 0
+  // destroyOnReturn: false, so stopping early leaves the socket to the Connection: close answer rather than a reset.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    bytes += chunk.length
+    if (keptBytes < MAX_ECHO_BYTES) {
+      const part = chunk.subarray(0, MAX_ECHO_BYTES - keptBytes)
+      kept.push(part)
+      keptBytes += part.length
+    }
+    if (bytes > MAX_READ_BYTES) return { text: Buffer.concat(kept).toString('utf8'), bytes, complete: false }
   }
-  return text
+  return { text: Buffer.concat(kept).toString('utf8'), bytes, complete: true }
 }
 
 const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -42,9 +66,9 @@ const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> 
     const body = await readBody(req)
     let parsed: unknown
     try {
-      parsed = body ? JSON.parse(body) : {}
+      parsed = body.text ? JSON.parse(body.text) : {}
     } catch {
-      return send(res, 400, { error: 'body must be JSON' })
+      return send(res, 400, { error: 'body must be JSON' }, !body.complete)
     }
     return send(res, 201, { id: USERS.length + 1, ...(parsed as object) })
   }
@@ -53,12 +77,17 @@ const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> 
     const found = USERS.find((u) => u.id === Number(user[1]))
     return found ? send(res, 200, found) : send(res, 404, { error: `no user ${user[1]}` })
   }
-  if (path === '/api/echo') return send(res, 200, { method: req.method, url: req.url, headers: req.headers, body: await readBody(req) })
+  if (path === '/api/echo') {
+    const body = await readBody(req)
+    const echo = { method: req.method, url: req.url, headers: req.headers, body: body.text, bodyBytes: body.bytes }
+    return send(res, 200, echo, !body.complete)
+  }
   return send(res, 404, { error: `the demo upstream has no ${path}; try /api/hello, /api/users, /api/users/1 or /api/echo` })
 }
 
 /**
- * Starts the demo upstream on 127.0.0.1: GET /api/hello, GET|POST /api/users, GET /api/users/:id, ANY /api/echo,
+ * Starts the demo upstream on 127.0.0.1: GET /api/hello, GET|POST /api/users, GET /api/users/:id, ANY /api/echo (echoes
+ * the first 64 KiB of the body and its size; bodies are always read to the end, or the answer closes the connection),
  * GET /health; `latencyMs` delays every answer and `failureRate` answers that share with 503.
  */
 export const startDemoUpstream = async (options: DemoUpstreamConfig = {}): Promise<DemoUpstream> => {

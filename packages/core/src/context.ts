@@ -40,6 +40,8 @@ declare module 'hono' {
     upstreamRequestHeaders: Record<string, string | undefined> | undefined
     /** Request headers not to forward upstream (lower-case), added by stages such as auth. */
     dropRequestHeaders: string[] | undefined
+    /** Set by the cache stage: the request body is not forwarded upstream (a GET/HEAD body the cache cannot key on). */
+    dropRequestBody: boolean | undefined
     /** Set when the gateway itself produced an error response (bad_gateway, circuit_open, …). */
     gatewayError: ErrorCode | undefined
     /** The upstream target the last attempt went to. */

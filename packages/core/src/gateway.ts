@@ -5,19 +5,20 @@ import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { Agent } from 'undici'
+import type { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
-import { ConfigError, GatewayError, errorResponse, jsonError } from './errors.js'
+import { ConfigError, GatewayError, jsonError } from './errors.js'
 import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { UpstreamPool } from './pool/upstream-pool.js'
 import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status.js'
 import type { UpstreamSpec } from './pool/types.js'
-import { normalizeIp, resolveClientIp, type TrustProxy } from './proxy/client-ip.js'
+import { compileTrustProxy, normalizeIp, peerTrusted, resolveClientIp, type ProxyTrust } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
+import { createUpstreamAgent, installUpstreamAgentMetrics } from './proxy/upstream-agent.js'
 import { incomingOf } from './proxy/node-bindings.js'
 import { requestHeader } from './proxy/request-header.js'
 import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
@@ -27,9 +28,12 @@ import { parseOptions } from './schema/parse.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
+import { settleBodies } from './server/settle-body.js'
+import { internalError } from './server/internal-error.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager } from './keys/api-key-manager.js'
 import { authStage, identifyCaller } from './keys/auth-stage.js'
+import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
 import { installCache } from './cache/install-cache.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
 import { createGatewayStores, type GatewayStores } from './gateway-stores.js'
@@ -115,10 +119,10 @@ export class APIGateway {
   readonly #events = new EventEmitter()
   readonly #dispatcher: Agent
   readonly #forwarder: Forwarder
-  readonly #trustProxy: TrustProxy
+  readonly #trustProxy: ProxyTrust
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
-  readonly #clientTiers = new Map<string, string>()
+  readonly #clientTiers: ClientTiers
   readonly #stores: GatewayStores
   readonly #upstreams: UpstreamGovernors
   #server: Server | undefined
@@ -129,7 +133,7 @@ export class APIGateway {
     this.options = options
     this.logger = options.logger ?? consola.withTag('tollgate')
     this.clock = options.clock ?? systemClock
-    this.#trustProxy = validateTrustProxy(options.trustProxy)
+    this.#trustProxy = compileTrustProxy(options.trustProxy)
     this.metrics = new GatewayMetrics(this.clock)
     this.breakers = new CircuitBreakerRegistry(this.clock)
     this.breakers.onStateChange = (origin, from, to) => this.logger.warn(`circuit ${origin}: ${from} → ${to}`)
@@ -140,7 +144,8 @@ export class APIGateway {
     })
     this.metrics.section('pools', () => Object.fromEntries(this.routeStatuses().map((r) => [r.id, r])))
     this.metrics.prometheus(() => poolFamilies(this.routeStatuses()))
-    this.#dispatcher = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 10_000 } })
+    this.#dispatcher = createUpstreamAgent(options)
+    installUpstreamAgentMetrics(this.metrics, this.#dispatcher)
     this.#forwarder = new Forwarder({
       dispatcher: this.#dispatcher,
       breakers: this.breakers,
@@ -160,6 +165,7 @@ export class APIGateway {
             isTier: (name) => this.isTier(name),
             ...options.apiKeys,
           })
+    this.#clientTiers = new ClientTiers(this.apiKeyManager)
     const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
     this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
     installRateLimits(this, stores.rateLimit)
@@ -257,14 +263,18 @@ export class APIGateway {
     return route !== undefined
   }
 
-  /** Puts a client id (an IP, or an API key id) on a rate-limit tier at runtime. */
-  setClientTier(id: string, tier: string): void {
+  /**
+   * Puts a client id (an IP) or an API key id on a rate-limit tier at runtime; the most recent assignment wins,
+   * also over the tier a key was created with. A client id applies at once (this instance); a key id is written to
+   * the key's record: at once here, within the key cache's TTL on other instances. Await it for key ids.
+   */
+  setClientTier(id: string, tier: string): Promise<TierAssignment> {
     const parsed = parseTier(tier)
     if (!parsed) throw new ConfigError(`setClientTier: tier must be one of free, basic, premium, enterprise, got ${JSON.stringify(tier)}`)
-    this.#clientTiers.set(id, parsed)
+    return this.#clientTiers.set(id, parsed)
   }
 
-  /** The tier a client id or key id was put on with setClientTier, if any. */
+  /** The tier a client id (not an API key) was put on with setClientTier, if any. */
   clientTier(id: string): string | undefined {
     return this.#clientTiers.get(id)
   }
@@ -333,7 +343,7 @@ export class APIGateway {
     const limits = this.options.server ?? {}
     const headersTimeout = limits.headersTimeoutMs ?? 10_000
     const server = createAdaptorServer({
-      fetch: this.fetch,
+      fetch: settleBodies(this.fetch),
       hostname: host,
       serverOptions: {
         maxHeaderSize: limits.maxHeaderBytes ?? 16_384,
@@ -417,6 +427,7 @@ export class APIGateway {
         '/_admin',
         adminApi({
           adminToken,
+          logger: this.logger,
           apiKeys: this.apiKeyManager,
           clock: this.clock,
           validateRateLimit: (value) => this.validateRateLimit(value),
@@ -442,11 +453,7 @@ export class APIGateway {
     app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('*', this.#handle)
-    app.onError((error, c) => {
-      if (error instanceof GatewayError) return error.getResponse()
-      this.logger.error(`unhandled error on ${c.req.method} ${splitUrl(c.req.url).path}:`, error)
-      return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
-    })
+    app.onError((error, c) => (error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)))
     return app
   }
 
@@ -456,7 +463,7 @@ export class APIGateway {
     const route = this.#routes.match(path)
     const remote = incomingOf(c)?.socket.remoteAddress
     const peer = remote ? normalizeIp(remote) : '127.0.0.1'
-    const xff = this.#trustProxy === false ? undefined : requestHeader(c, 'x-forwarded-for')
+    const xff = peerTrusted(peer, this.#trustProxy) ? requestHeader(c, 'x-forwarded-for') : undefined
     const clientIp = xff === undefined ? peer : resolveClientIp(peer, xff, this.#trustProxy)
     c.set('startTime', startTime)
     c.set('normalizedPath', path)
@@ -483,9 +490,7 @@ export class APIGateway {
   }
 
   #internalError(c: Context, error: unknown): Response {
-    this.logger.error(`unhandled error on ${c.req.method} ${c.get('normalizedPath')}:`, error)
-    c.set('gatewayError', 'internal_error')
-    return errorResponse(500, 'internal_error', 'The gateway failed to handle the request')
+    return internalError(c, this.logger, error, { routeId: c.get('route')?.id, message: 'The gateway failed to handle the request' })
   }
 
   #emit(c: Context, route: Route | undefined, path: string, status: number, durationMs: number): void {
@@ -555,7 +560,3 @@ const methodFilter = (route: Route): MiddlewareHandler =>
     }
     await next()
   }
-
-/** trustProxy as the forwarder reads it (validated by the options schema): proxy IPs normalised. */
-const validateTrustProxy = (value: GatewayOptions['trustProxy']): TrustProxy =>
-  Array.isArray(value) ? value.map(normalizeIp) : (value ?? false)

@@ -47,6 +47,12 @@ export const coreGatewaySchema = z.strictObject({
   server: serverLimitsSchema.optional(),
   /** Time given to in-flight requests on stop(), in ms. Default 10 000. */
   shutdownTimeoutMs: integer(0, 3_600_000).optional(),
+  /**
+   * Most connections the gateway opens to one upstream origin (scheme + host + port). Requests beyond it wait
+   * in that origin's queue (`upstream_requests_queued` in /_metrics) until a connection is free; their route
+   * timeout keeps running while they wait. Default 128, sized for a 2-core machine.
+   */
+  maxConnectionsPerOrigin: integer(1, 100_000).optional(),
   /** Value for the Via header. Default "1.1 tollgate". */
   via: text().optional(),
 })

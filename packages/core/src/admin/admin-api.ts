@@ -1,10 +1,12 @@
 // The admin API: a Hono sub-app for keys, tiers, routes, breakers, cache and draining, behind one bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { systemClock, type Clock } from '../clock.js'
 import { GatewayError, jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
+import type { Logger } from '../options.js'
+import { internalError } from '../server/internal-error.js'
+import { adminBodyLimit } from './body-limit.js'
 import { FieldError, onlyFields, parseNewKey, readJSONObject, tierField } from './validate.js'
 
 /** What the gateway hands the admin API: the token and one function per thing it can inspect or change. */
@@ -15,7 +17,8 @@ export interface AdminDeps {
   /** Checks a key's rate limit; returns an error message naming the field (`rateLimit.requestsPerMinute …`), or undefined. */
   validateRateLimit(value: unknown): string | undefined
   isTier(name: string): boolean
-  setClientTier(id: string, tier: string): void | Promise<void>
+  /** Assigns a tier; what it answers (e.g. a TierAssignment: what applies now) is the endpoint's answer. */
+  setClientTier(id: string, tier: string): unknown
   listRoutes(): unknown[]
   circuitBreakers(): unknown
   /** Purges cached responses (those whose path starts with `prefix`, or all); resolves to how many. */
@@ -24,6 +27,8 @@ export interface AdminDeps {
   drainTarget(routeId: string, index: number, drain: boolean): boolean | Promise<boolean>
   /** Clock for checking `expiresAt` is in the future. Default: system time. */
   clock?: Clock
+  /** Where a 500 is logged (once, with method, path and request id). Default: console. */
+  logger?: Logger
   /** Largest request body, in bytes. Default 64 KiB. */
   maxBodyBytes?: number
 }
@@ -61,6 +66,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
   }
   const clock = deps.clock ?? systemClock
   const keys = deps.apiKeys
+  const logger = deps.logger ?? console
   const app = new Hono()
 
   app.use('*', requireToken(deps.adminToken))
@@ -70,10 +76,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
   })
   app.use(
     '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 64 * 1024,
-      onError: (c) => jsonError(c, 413, 'payload_too_large', 'The request body is too large'),
-    }),
+    adminBodyLimit(deps.maxBodyBytes ?? 64 * 1024, (c) => jsonError(c, 413, 'payload_too_large', 'The request body is too large')),
   )
 
   app.post('/keys', async (c) => {
@@ -113,8 +116,8 @@ export const adminApi = (deps: AdminDeps): Hono => {
     onlyFields(body, ['tier'])
     const tier = tierField(body, deps.isTier)
     const id = c.req.param('id')
-    await deps.setClientTier(id, tier)
-    return c.json({ id, tier })
+    const applied = await deps.setClientTier(id, tier)
+    return c.json(typeof applied === 'object' && applied !== null ? applied : { id, tier })
   })
 
   app.get('/routes', (c) => c.json({ routes: deps.listRoutes() }))
@@ -147,7 +150,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
     if (error instanceof GatewayError) return error.getResponse()
     // Manager input checks (TypeError) name their field; anything else is ours and is not echoed.
     if (error instanceof TypeError) return jsonError(c, 400, 'bad_request', error.message)
-    return jsonError(c, 500, 'internal_error', 'The admin request failed')
+    return internalError(c, logger, error, { routeId: '_admin', message: 'The admin request failed' })
   })
   return app
 }

@@ -43,6 +43,15 @@ describe('cache keys', () => {
     expect(key('/x', '', { host: 'a.example' })).not.toBe(key('/x', '', { host: 'b.example' }))
   })
 
+  it('keys the steering headers a route forwards, and only those', () => {
+    const keyed = (headers: Record<string, string>, keyHeaders: string[]) =>
+      baseCacheKey({ path: '/x', search: '', headers: new Headers(headers), varyOnEncoding: true, keyId: undefined, keyHeaders })
+    expect(keyed({ 'x-original-url': '/admin' }, ['x-original-url'])).not.toBe(keyed({}, ['x-original-url']))
+    expect(keyed({ 'x-original-url': '/a' }, ['x-original-url'])).not.toBe(keyed({ 'x-original-url': '/b' }, ['x-original-url']))
+    // Stripped before forwarding when not listed, so it need not split the key.
+    expect(keyed({ 'x-original-url': '/admin' }, [])).toBe(keyed({}, []))
+  })
+
   it('parses Vary and keys variants on the named headers only', () => {
     expect(parseVary('Accept-Language, accept-encoding,Accept-Language')).toEqual(['accept-encoding', 'accept-language'])
     expect(parseVary('Origin, *')).toBe('*')
@@ -119,9 +128,14 @@ describe('cache options', () => {
       shared: false,
       varyOnEncoding: true,
       maxBodyBytes: 1024 * 1024,
+      keyHeaders: [],
+      forwardGetBody: false,
       requireAuth: false,
     })
     expect(resolveCacheOptions({})).toBeUndefined()
+    expect(resolveCacheOptions({ cacheTtl: 1, cacheKeyHeaders: ['X-Original-URL', 'x-original-url'] })?.keyHeaders).toEqual([
+      'x-original-url',
+    ])
   })
 
   it.each([
@@ -132,7 +146,11 @@ describe('cache options', () => {
     [{ cacheTtl: 60, cacheVaryOnEncoding: 1 }, 'cacheVaryOnEncoding'],
     [{ cacheTtl: 60, cacheMaxBodyBytes: -5 }, 'cacheMaxBodyBytes'],
     [{ cacheShared: true }, 'cacheShared'],
+    [{ cacheTtl: 60, cacheKeyHeaders: 'x-host' }, 'cacheKeyHeaders'],
+    [{ cacheTtl: 60, cacheKeyHeaders: ['bad header'] }, 'cacheKeyHeaders'],
+    [{ cacheTtl: 60, forwardGetBody: 'yes' }, 'forwardGetBody'],
+    [{ forwardGetBody: true }, 'forwardGetBody'],
   ])('rejects %o naming %s', (raw, field) => {
-    expect(() => parseOptions(routeOptionsSchema, raw, 'options')).toThrow(new RegExp(`^options\\.${field} `))
+    expect(() => parseOptions(routeOptionsSchema, raw, 'options')).toThrow(new RegExp(`^options\\.${field}[ [.]`))
   })
 })

@@ -2,23 +2,11 @@
 import { createHash } from 'node:crypto'
 
 /**
- * Request headers that can change what an upstream answers (absolute links, scheme, method override) without
- * the upstream naming them in Vary. They are part of every key, so a crafted value only poisons its own entry.
+ * Request headers that can change what an upstream answers and that the gateway derives its own forwarded values
+ * from (when trustProxy vouches for the peer). They are part of every key, so a crafted value only poisons its own
+ * entry. Other origin-steering headers are stripped on cached routes (steering-headers.ts) or keyed per route.
  */
-export const KEYED_REQUEST_HEADERS = [
-  'host',
-  'forwarded',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-  'x-host',
-  'x-original-url',
-  'x-rewrite-url',
-  'x-http-method-override',
-  'x-http-method',
-  'x-method-override',
-] as const
+export const KEYED_REQUEST_HEADERS = ['host', 'x-forwarded-host', 'x-forwarded-proto'] as const
 
 export interface CacheKeyInput {
   /** The normalised request path. */
@@ -30,6 +18,8 @@ export interface CacheKeyInput {
   varyOnEncoding: boolean
   /** The caller's API key id when entries are private to the caller; undefined for shared entries. */
   keyId: string | undefined
+  /** The route's `cacheKeyHeaders` (lower case): steering headers it forwards, so they are keyed too. */
+  keyHeaders?: readonly string[]
 }
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 27)
@@ -70,6 +60,11 @@ export const baseCacheKey = (input: CacheKeyInput): string => {
   for (const name of KEYED_REQUEST_HEADERS) {
     const value = headers.get(name)
     if (value !== null) keyed += `${name}:${value.trim().toLowerCase()}\n`
+  }
+  // Values kept as sent (not lower-cased): a route keying on a header forwards it verbatim.
+  for (const name of input.keyHeaders ?? []) {
+    const value = headers.get(name)
+    keyed += value === null ? `+${name}\n` : `+${name}:${value.trim()}\n`
   }
   const encoding = input.varyOnEncoding ? normalizeAcceptEncoding(headers.get('accept-encoding')) : '*'
   const key = input.keyId === undefined ? '-' : encodeURIComponent(input.keyId)

@@ -7,6 +7,8 @@ import { normalizePath } from '../routing/normalize-path.js'
 import { baseCacheKey, variantCacheKey } from './cache-key.js'
 import { bypassReason, responseStorability, storedHeaders } from './cacheability.js'
 import { resolveCacheOptions } from './options.js'
+import { DEFAULT_SECRET_QUERY_PARAMS, hasSecretQueryParam } from './secret-query.js'
+import { unkeyedSteeringHeaders } from './steering-headers.js'
 import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE'
@@ -21,6 +23,8 @@ export interface CacheStageDeps {
   onMiss?(c: Context): void
   /** Store faults; the request then goes on uncached (a cache outage must not fail requests). Default: ignored. */
   onError?(error: unknown, c: Context): void
+  /** Lower-case query parameter names that carry credentials: requests holding one bypass the cache. */
+  secretQueryParams?: ReadonlySet<string>
   /** Longest a coalesced miss waits for the request ahead of it before going upstream itself, in ms. Default 30 000. */
   maxWaitMs?: number
 }
@@ -112,6 +116,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
   const { store } = deps
   const clock = deps.clock ?? systemClock
   const maxWaitMs = deps.maxWaitMs ?? 30_000
+  const secretQueryParams = deps.secretQueryParams ?? new Set(DEFAULT_SECRET_QUERY_PARAMS)
   // Misses in flight, by the key their response will be stored at (or the URL's key while its Vary is unknown).
   const inflight = new Map<string, Promise<FlightOutcome>>()
 
@@ -200,20 +205,31 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
 
     const headers = c.req.raw.headers
     const apiKey = c.get('apiKey')
-    if (bypassReason(headers, options, apiKey) !== undefined) {
+    const url = c.req.url
+    const queryAt = url.indexOf('?')
+    const search = queryAt < 0 ? '' : url.slice(queryAt + 1)
+    // Headers that steer the origin but are not in the key never reach it from a cached route.
+    const unkeyed = unkeyedSteeringHeaders(headers, options.keyHeaders)
+    const body = hasRequestBody(headers)
+    if (body && !options.forwardGetBody) {
+      c.set('dropRequestBody', true)
+      addDropped(c, ['content-length'])
+    }
+    if (unkeyed) addDropped(c, unkeyed)
+    // A body, or a credential in the query, is something the key must not (or cannot) cover: never cached.
+    if (body || hasSecretQueryParam(search, secretQueryParams) || bypassReason(headers, options, apiKey) !== undefined) {
       await next()
       markResponse(c, 'BYPASS')
       return
     }
 
-    const url = c.req.url
-    const queryAt = url.indexOf('?')
     const baseKey = baseCacheKey({
       path: c.get('normalizedPath') ?? normalizePath(c.req.path),
-      search: queryAt < 0 ? '' : url.slice(queryAt + 1),
+      search,
       headers,
       varyOnEncoding: options.varyOnEncoding,
       keyId: options.requireAuth && !options.shared ? apiKey?.id : undefined,
+      keyHeaders: options.keyHeaders,
     })
 
     let found = await lookup(c, baseKey)
@@ -285,6 +301,18 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       } else settle?.(outcome)
     }
   }
+}
+
+/** A GET/HEAD carries a body when it is framed as having one (RFC 9110 §8.6: Content-Length > 0 or any Transfer-Encoding). */
+const hasRequestBody = (headers: Headers): boolean => {
+  if (headers.has('transfer-encoding')) return true
+  const length = headers.get('content-length')
+  return length !== null && length.trim() !== '0' && length.trim() !== ''
+}
+
+const addDropped = (c: Context, names: readonly string[]): void => {
+  const current = c.get('dropRequestHeaders')
+  c.set('dropRequestHeaders', current ? [...current, ...names] : [...names])
 }
 
 const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil

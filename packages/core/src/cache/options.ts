@@ -14,6 +14,9 @@ export interface ResolvedCacheOptions {
   shared: boolean
   varyOnEncoding: boolean
   maxBodyBytes: number
+  /** Lower-case steering headers forwarded and keyed (`cacheKeyHeaders`). */
+  keyHeaders: readonly string[]
+  forwardGetBody: boolean
   /** True on routes with `requireAuth`: entries are then private to the caller's key unless `shared`. */
   requireAuth: boolean
 }
@@ -27,7 +30,7 @@ export const DEFAULT_CACHE_MAX_BODY_BYTES = 1024 * 1024
  * resolveCacheOptions({ cacheTtl: 300, staleIfError: 60 }) // { ttlMs: 300_000, staleIfErrorMs: 60_000, … }
  */
 export const resolveCacheOptions = (raw: Readonly<RouteOptions>): ResolvedCacheOptions | undefined => {
-  const { cacheTtl, staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes } = raw
+  const { cacheTtl, staleIfError, cacheShared, cacheVaryOnEncoding, cacheMaxBodyBytes, cacheKeyHeaders, forwardGetBody } = raw
   if (cacheTtl === undefined) return undefined
   return {
     ttlMs: Math.round(cacheTtl * 1000),
@@ -35,6 +38,8 @@ export const resolveCacheOptions = (raw: Readonly<RouteOptions>): ResolvedCacheO
     shared: cacheShared ?? false,
     varyOnEncoding: cacheVaryOnEncoding ?? true,
     maxBodyBytes: cacheMaxBodyBytes ?? DEFAULT_CACHE_MAX_BODY_BYTES,
+    keyHeaders: [...new Set((cacheKeyHeaders ?? []).map((name) => name.toLowerCase()))].sort(),
+    forwardGetBody: forwardGetBody ?? false,
     requireAuth: raw.requireAuth === true,
   }
 }

@@ -31,6 +31,10 @@ const check = (results: ExecResult, what: string): unknown[] => {
  * Records are written with `SET … PX` (value and TTL in one command) in a MULTI with their index entry: a sorted
  * set of cache keys scored by expiry. `purge(prefix)` walks that index with ZSCAN MATCH in bounded batches (never
  * the whole keyspace); `size()` drops expired index members and counts the rest.
+ *
+ * The index is bounded without anyone reading it: each write also removes the members that have expired and
+ * extends the index's own TTL to the longest record's (PEXPIRE NX, then GT), so once every record has expired
+ * the index key expires too. Distinct query strings cannot grow it past the records alive at once.
  * @example
  * const store = new RedisCacheStore(new Redis(process.env.REDIS_URL), { prefix: 'tollgate' })
  */
@@ -63,10 +67,15 @@ export class RedisCacheStore implements CacheStore {
   async set(key: string, record: CacheRecord, ttlMs: number): Promise<void> {
     const ttl = Math.ceil(ttlMs)
     if (ttl <= 0) return void (await this.delete(key))
+    const now = this.#clock.now()
     const results = await this.#redis
       .multi()
       .set(this.#namespace + key, encodeRecord(record), 'PX', ttl)
-      .zadd(this.#index, this.#clock.now() + ttl, key)
+      .zremrangebyscore(this.#index, '-inf', now)
+      .zadd(this.#index, now + ttl, key)
+      // NX gives a fresh index a TTL (GT alone treats "no TTL" as infinite and would never set one).
+      .pexpire(this.#index, ttl, 'NX')
+      .pexpire(this.#index, ttl, 'GT')
       .exec()
     check(results, 'set')
   }

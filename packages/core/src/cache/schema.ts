@@ -1,8 +1,15 @@
 // The response cache's options, declared once: the route's cache fields and the gateway's `cache`.
-import { boolean, instance, integer, number, z } from '../schema/kit.js'
+import { boolean, headerName, instance, integer, number, text, z } from '../schema/kit.js'
 import type { CacheStore } from './store.js'
 
-const CACHE_FIELDS = ['staleIfError', 'cacheShared', 'cacheVaryOnEncoding', 'cacheMaxBodyBytes'] as const
+const CACHE_FIELDS = [
+  'staleIfError',
+  'cacheShared',
+  'cacheVaryOnEncoding',
+  'cacheMaxBodyBytes',
+  'cacheKeyHeaders',
+  'forwardGetBody',
+] as const
 
 export const cacheRouteSchema = z
   .strictObject({
@@ -19,6 +26,16 @@ export const cacheRouteSchema = z
     cacheVaryOnEncoding: boolean().optional(),
     /** Largest body stored, in bytes; larger bodies are streamed through uncached. Default 1 MiB. */
     cacheMaxBodyBytes: integer(0).optional(),
+    /**
+     * Origin-steering request headers (X-Forwarded-Scheme, X-Original-URL, True-Client-IP…) to forward and make part
+     * of the cache key instead of stripping them. Default none: every steering header is stripped on cached routes.
+     */
+    cacheKeyHeaders: z.array(headerName()).optional(),
+    /**
+     * Forward the body of a GET/HEAD upstream on a cached route (such requests always bypass the cache, since the
+     * key cannot cover a body). Default false: the body is dropped.
+     */
+    forwardGetBody: boolean().optional(),
   })
   .superRefine((options, ctx) => {
     if (options.cacheTtl !== undefined) return
@@ -35,6 +52,8 @@ export const cacheGatewaySchema = z.strictObject({
       store: instance<CacheStore>('a CacheStore', (value) => typeof value === 'object' && value !== null).optional(),
       /** Most bytes the memory cache holds. Default 64 MiB. */
       maxSizeBytes: integer(1).optional(),
+      /** Query parameters that carry credentials: requests holding one bypass the cache. Default DEFAULT_SECRET_QUERY_PARAMS. */
+      secretQueryParams: z.array(text('a parameter name')).optional(),
     })
     .optional(),
 })

@@ -223,6 +223,24 @@ export class APIKeyManager {
     return key
   }
 
+  /**
+   * Puts a key on a tier, replacing the one it was created with: the most recent assignment wins. Immediate on
+   * this instance; other instances apply it within `cacheTtlMs`. Resolves to the key's info, or null when unknown.
+   *
+   * @example
+   * ```ts
+   * await manager.setTier(id, 'premium')
+   * ```
+   */
+  async setTier(id: string, tier: string): Promise<APIKeyInfo | null> {
+    if (typeof tier !== 'string' || !this.#isTier(tier)) throw new TypeError(`tier: unknown tier ${JSON.stringify(tier)}`)
+    const record = await this.store.update(id, { tier })
+    if (!record) return null
+    this.#remember(id, record)
+    this.#logger?.info(`api key tier set: id=${id} tier=${tier}`)
+    return toInfo(record, this.#clock.now())
+  }
+
   #remember(id: string, record: APIKeyRecord | undefined, ttlMs = this.cacheTtlMs): void {
     this.#pending.delete(id)
     if (ttlMs <= 0) this.#cache.delete(id)

@@ -1,4 +1,5 @@
 // Request bodies: buffered when small (replayable on retry), counted while streaming when chunked.
+import type { IncomingMessage } from 'node:http'
 
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
@@ -28,3 +29,11 @@ export async function* limitBody(source: AsyncIterable<Uint8Array>, maxBytes: nu
     yield chunk
   }
 }
+
+/**
+ * The body of a Node request as chunks, without destroying the request when a reader stops early (a body over
+ * its limit): the socket stays, and the rest is drained or the connection closed after the answer (settleBodies).
+ */
+export const bodySource = (incoming: IncomingMessage): AsyncIterable<Uint8Array> => ({
+  [Symbol.asyncIterator]: () => incoming.iterator({ destroyOnReturn: false }),
+})

@@ -9,9 +9,9 @@ import { jsonError } from '../errors.js'
 import type { UpstreamTarget } from '../pool/types.js'
 import { backoffDelayMs, methodRetryable } from '../retry/retry-policy.js'
 import type { Route } from '../routing/route.js'
-import { readBody, BodyTooLargeError, limitBody } from './body.js'
-import { cleanResponseHeaders, flattenHeaders, upstreamRequestHeaders } from './headers.js'
-import { peerTrusted, type TrustProxy } from './client-ip.js'
+import { readBody, BodyTooLargeError, bodySource, limitBody } from './body.js'
+import { cleanResponseHeaders, flattenHeaders, forwardedInfo, upstreamRequestHeaders } from './headers.js'
+import type { ProxyTrust } from './client-ip.js'
 import { AttemptSignal } from './attempt-signal.js'
 import { clientWatch, type ClientWatch } from './request-signal.js'
 import { incomingOf } from './node-bindings.js'
@@ -23,7 +23,8 @@ export const SMALL_BODY_BYTES = 64 * 1024
 export interface ForwarderOptions {
   dispatcher: Dispatcher
   breakers: CircuitBreakerRegistry
-  trustProxy: TrustProxy
+  /** The compiled `trustProxy` option (compileTrustProxy). */
+  trustProxy: ProxyTrust
   via: string
   random?: () => number
 }
@@ -220,6 +221,8 @@ export class Forwarder {
     route: Route,
     incoming: IncomingMessage | undefined,
   ): Promise<{ data: Buffer | Readable | null; replayable: boolean } | Response> {
+    // The cache stage refuses to forward a GET/HEAD body it cannot key on (unless the route opts in).
+    if (c.get('dropRequestBody')) return { data: null, replayable: true }
     const lengthHeader = requestHeader(c, 'content-length')
     const chunked = requestHeader(c, 'transfer-encoding') !== undefined
     // A Fetch API Request (no socket) may carry a body stream without any length header.
@@ -233,7 +236,7 @@ export class Forwarder {
       if (length > max) return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${max} bytes`)
       if (length === 0) return { data: null, replayable: true }
     }
-    const source: AsyncIterable<Uint8Array> | null = incoming ?? (c.req.raw.body as AsyncIterable<Uint8Array> | null)
+    const source: AsyncIterable<Uint8Array> | null = incoming ? bodySource(incoming) : (c.req.raw.body as AsyncIterable<Uint8Array> | null)
     if (!source) return { data: null, replayable: true }
     if (length >= 0 && length <= SMALL_BODY_BYTES) {
       try {
@@ -249,19 +252,7 @@ export class Forwarder {
 
   #headers(c: Context, incoming: IncomingMessage | undefined): Record<string, string> {
     const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
-    const peer = c.get('peerIp') ?? c.get('clientIp')
-    const trusted = peerTrusted(peer, this.#options.trustProxy)
-    const clientHost = requestHeader(c, 'host') ?? ''
-    const priorFor = trusted ? requestHeader(c, 'x-forwarded-for') : undefined
-    const headers = upstreamRequestHeaders(raw, {
-      host: clientHost, // replaced by the chosen target's host unless the route preserves it
-      clientIp: c.get('clientIp'),
-      forwardedFor: priorFor ? `${priorFor}, ${peer}` : peer,
-      proto: (trusted && requestHeader(c, 'x-forwarded-proto')) || (c.req.url.startsWith('https:') ? 'https' : 'http'),
-      forwardedHost: (trusted && requestHeader(c, 'x-forwarded-host')) || clientHost,
-      via: this.#options.via,
-      drop: c.get('dropRequestHeaders'),
-    })
+    const headers = upstreamRequestHeaders(raw, forwardedInfo(c, this.#options.trustProxy, this.#options.via))
     const overrides = c.get('upstreamRequestHeaders')
     if (overrides) {
       for (const name in overrides) {
