@@ -16,7 +16,7 @@ declare module '../options.js' {
     defaultRateLimit?: RateLimitConfig
     /** Which rate limit headers to send. Default `'legacy'` (X-RateLimit-*). */
     rateLimitHeaders?: RateLimitHeadersMode
-    /** Longest a limit decision waits for Redis, in ms. Default 20. */
+    /** Longest any store call (limits, keys, cache, upstream limits) waits for Redis, in ms. Default DEFAULT_STORE_TIMEOUT_MS. */
     storeTimeoutMs?: number
     /** When Redis fails: a local memory limiter (`'fallback'`, default), let requests pass, or 503 (`'deny'`). */
     onStoreFailure?: StoreFailurePolicy
