@@ -156,7 +156,7 @@ export class GuardedStore implements RateLimitStore {
       return decision
     } catch (error) {
       this.#failures++
-      if (!(error instanceof StoreTimeoutError) || probe) this.#markDown(reason(error))
+      if (!(error instanceof StoreTimeoutError) || probe) this.#markDown(this.#reason(error))
       else if (this.#count(true)) this.#markDown(`${this.#window.timeouts} of ${this.#window.decisions} decisions timed out`)
       return this.#onFailure(entries)
     } finally {
@@ -197,6 +197,13 @@ export class GuardedStore implements RateLimitStore {
     }
   }
 
+  /** Why a call failed, in words for the log: a dropped connection says so rather than in a client's internals. */
+  #reason(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error)
+    const dropped = (this.#connection && this.#connection.status !== 'ready') || CONNECTION_ERROR.test(message)
+    return dropped ? 'connection lost' : message
+  }
+
   #markDown(why: string): void {
     if (this.#status === 'down') return
     this.#status = 'down'
@@ -229,8 +236,8 @@ export class GuardedStore implements RateLimitStore {
   }
 }
 
-/** A short reason for the log line: the store's own words, never a client's stack. */
-const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+/** What ioredis and Node say when the socket is gone (it can fail a call before the client's 'close' event). */
+const CONNECTION_ERROR = /Stream isn't writeable|Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/
 
 /**
  * One atomic decision over several entries on any store: `consumeMany` when the store has it, `consume` for
