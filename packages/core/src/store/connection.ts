@@ -65,7 +65,8 @@ export const callWhenReady = async <T>(
   timeoutMs: number,
   name = 'store',
 ): Promise<T> => {
-  if (!connection || connection.status === 'ready') return withStoreDeadline(call(), timeoutMs, name)
+  // 'wait' is a lazyConnect client that has not been asked to connect: its first command connects it.
+  if (!connection || connection.status === 'ready' || connection.status === 'wait') return withStoreDeadline(call(), timeoutMs, name)
   const started = performance.now()
   await untilReady(connection, timeoutMs, name)
   return withStoreDeadline(call(), Math.max(1, timeoutMs - (performance.now() - started)), name)

@@ -11,8 +11,8 @@ import { DEFAULT_STORE_TIMEOUT_MS } from './deadline.js'
 
 const h = createHarness()
 afterEach(() => h.close())
-// Timers on a loaded 2-core machine run late: generous, yet far below the 3 s a paused Redis would cost.
-const SLACK_MS = 1_500
+// Timers on a loaded 2-core machine run late: generous, yet the deadline plus it stays well below the 3 s pause.
+const SLACK_MS = 1_000
 
 const redisServer = async () => {
   const server = await startRedisServer()
@@ -86,14 +86,12 @@ describe.skipIf(!redisAvailable())('Redis paused for 3 s (CLIENT PAUSE), CPU hog
     const hog = startCPUHog()
     try {
       await admin.call('CLIENT', 'PAUSE', '3000', 'ALL')
-      const started = performance.now()
       const answers = await Promise.all([
         ...Array.from({ length: 10 }, () => timed(rawRequest(url, '/limited'))),
         ...Array.from({ length: 10 }, () => timed(rawRequest(url, '/auth', { headers: { 'x-api-key': key } }))),
       ])
       const slowest = Math.max(...answers.map((a) => a.ms))
       expect(slowest).toBeLessThan(DEFAULT_STORE_TIMEOUT_MS + SLACK_MS)
-      expect(performance.now() - started).toBeLessThan(2_500) // the pause (3 s) is still on: nobody waited it out
       // Limits fall back to the local limiter; keys fail closed past their cache.
       expect(answers.slice(0, 10).map((a) => a.value.status)).toEqual(Array(10).fill(200))
       expect(answers.slice(10).map((a) => [a.value.status, a.value.json().error.code])).toEqual(Array(10).fill([503, 'store_unavailable']))
