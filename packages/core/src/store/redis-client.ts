@@ -33,7 +33,9 @@ export const createRedisClient = (url: string, options: RedisClientOptions = {})
   client.on('error', (error: Error) => {
     if (down) return
     down = true
-    logger.warn(`redis ${redactUrl(url)} unavailable: ${error.message} (logged once until it recovers)`)
+    // A system error's code (ECONNREFUSED) says it all; the client's own wording stays out of the log.
+    const code = (error as NodeJS.ErrnoException).code
+    logger.warn(`redis ${redactUrl(url)} unavailable (${code ?? 'connection failed'}); reconnecting (logged once until it recovers)`)
   })
   // 'reconnecting' follows only an unexpected close (quit()/disconnect() end the client without it).
   client.on('reconnecting', () => {
