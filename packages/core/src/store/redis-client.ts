@@ -1,5 +1,6 @@
 // One ioredis client per gateway, configured to fail fast during an outage instead of queueing commands.
 import { Redis, type RedisOptions } from 'ioredis'
+import { untilReady } from './connection.js'
 import type { StoreLogger } from './store-error.js'
 
 export interface RedisClientOptions extends RedisOptions {
@@ -50,21 +51,7 @@ export const createRedisClient = (url: string, options: RedisClientOptions = {})
   return client
 }
 
-/** Resolves once the client is ready, or rejects after `timeoutMs` (the client keeps reconnecting). */
-export const redisReady = (client: Redis, timeoutMs = 5_000): Promise<void> =>
-  client.status === 'ready'
-    ? Promise.resolve()
-    : new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          client.off('ready', onReady)
-          reject(new Error(`redis not ready within ${timeoutMs} ms`))
-        }, timeoutMs)
-        timer.unref()
-        const onReady = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-        client.once('ready', onReady)
-      })
+/** Resolves once the client is ready, or rejects with StoreUnavailableError after `timeoutMs` (the client keeps reconnecting). */
+export const redisReady = (client: Redis, timeoutMs = 5_000): Promise<void> => untilReady(client, timeoutMs, 'redis')
 
 const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@')
