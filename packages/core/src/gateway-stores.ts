@@ -71,6 +71,8 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     prefix,
     timeoutMs,
     async ready(waitMs = 5_000) {
+      if (typeof waitMs !== 'number' || !(waitMs > 0))
+        throw new ConfigError(`ready: timeoutMs must be a positive number of ms, got ${JSON.stringify(waitMs)}`)
       if (redis) await untilReady(redis, waitMs, 'redis')
     },
     async connect(log) {
