@@ -66,6 +66,14 @@ describe.skipIf(!redisAvailable())('a gateway before its Redis connection is up'
   })
 })
 
+describe('store options', () => {
+  it('a bad storeTimeoutMs or ready() timeout is a ConfigError naming it', async () => {
+    expect(() => new APIGateway({ storeTimeoutMs: 0 })).toThrow(/options\.storeTimeoutMs must be a positive number/)
+    expect(() => new APIGateway({ storeTimeoutMs: '500' as never })).toThrow(/storeTimeoutMs/)
+    await expect(new APIGateway({ logger: captureLogger() }).ready({ timeoutMs: Number.NaN })).rejects.toThrow(/ready: timeoutMs/)
+  })
+})
+
 describe.skipIf(!redisAvailable())('Redis paused for 3 s (CLIENT PAUSE), CPU hog running', () => {
   it('rate-limited and auth routes answer within the store deadline, not after the pause', async () => {
     const server = await redisServer()
