@@ -29,13 +29,14 @@ const fakeConnection = (status: string) => {
 /** A store whose behaviour the test switches: healthy (memory), failing, or hanging. */
 const switchable = () => {
   const memory = new MemoryStore()
-  let mode: 'ok' | 'fail' | 'hang' = 'ok'
+  let mode: 'ok' | 'fail' | 'reply' | 'hang' = 'ok'
   let calls = 0
   const store: RateLimitStore = {
     consume: (key, r, cost) => store.consumeMany!([{ key, rules: r, cost }]),
     consumeMany: (entries) => {
       calls++
-      if (mode === 'fail') return Promise.reject(new StoreError('boom', { cause: new Error('ECONNREFUSED') }))
+      if (mode === 'fail') return Promise.reject(new StoreError('boom', { cause: new Error('connect ECONNREFUSED 127.0.0.1:6379') }))
+      if (mode === 'reply') return Promise.reject(new StoreError('rate limit store: OOM command not allowed'))
       if (mode === 'hang') return new Promise<LimitDecision>(() => {})
       return memory.consumeMany(entries)
     },
@@ -98,6 +99,21 @@ describe('GuardedStore', () => {
     expect(guarded.health().status).toBe('up')
     await decide()
     expect(guarded.health()).toMatchObject({ status: 'down', failures: 10 })
+  })
+
+  it('store errors that are not a lost connection trip it only when sustained, like timeouts', async () => {
+    const inner = switchable()
+    const logger = recordingLogger()
+    const guarded = new GuardedStore(inner.store, { logger })
+    for (let i = 0; i < 6; i++) await guarded.consume('a', big, 1)
+    inner.set('reply')
+    for (let i = 0; i < 4; i++) expect((await guarded.consume('a', big, 1)).degraded).toBe('fallback')
+    expect(guarded.health().status).toBe('up') // 4 of 10
+    await guarded.consume('a', big, 1)
+    expect(guarded.health().status).toBe('up') // 5 of 11: under half
+    await guarded.consume('a', big, 1)
+    expect(guarded.health()).toMatchObject({ status: 'down', failures: 6 }) // 6 of 12
+    expect(logger.lines).toEqual([expect.stringMatching(/unavailable \(6 of 12 decisions failed \(last: .*OOM/)])
   })
 
   it('a connection error marks the store down at once', async () => {
@@ -201,6 +217,6 @@ describe('GuardedStore', () => {
   it('rejects bad options with a clear error', () => {
     const inner = switchable()
     expect(() => new GuardedStore(inner.store, { timeoutMs: 0 })).toThrow(/timeoutMs must be a positive number/)
-    expect(() => new GuardedStore(inner.store, { tripTimeoutRatio: -1 })).toThrow(/tripTimeoutRatio/)
+    expect(() => new GuardedStore(inner.store, { tripFailureRatio: -1 })).toThrow(/tripFailureRatio/)
   })
 })

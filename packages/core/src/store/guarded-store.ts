@@ -1,6 +1,6 @@
 // Puts a deadline and a failure policy around a RateLimitStore, so a sick Redis never stalls or 429s a request.
 import { systemClock, type Clock } from '../clock.js'
-import { GatewayError } from '../errors.js'
+import { GatewayError, StoreUnavailableError } from '../errors.js'
 import type { LimitDecision, LimitEntry, LimitRule, RateLimitStore } from '../limiter/types.js'
 import { callWhenReady, type StoreConnection } from './connection.js'
 import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from './deadline.js'
@@ -28,12 +28,12 @@ export interface GuardedStoreOptions {
   /** While down, how often one request probes the real store, in ms. Default 1 000. */
   probeIntervalMs?: number
   /**
-   * Timeouts mark the store down only when sustained: at least `tripMinTimeouts` (default 5) in one
-   * `tripWindowMs` (default 1 000) that are at least `tripTimeoutRatio` (default 0.5) of its decisions. A few
-   * late answers send only those decisions to the policy. Errors (not timeouts) mark it down at once.
+   * Timeouts and store errors mark the store down only when sustained: at least `tripMinFailures` (default 5) in
+   * one `tripWindowMs` (default 1 000) that are at least `tripFailureRatio` (default 0.5) of its decisions. A few
+   * late answers send only those decisions to the policy. A lost connection marks it down at once.
    */
-  tripMinTimeouts?: number
-  tripTimeoutRatio?: number
+  tripMinFailures?: number
+  tripFailureRatio?: number
   tripWindowMs?: number
   logger?: StoreLogger
   clock?: Clock
@@ -63,8 +63,8 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
 }
 
 /**
- * Wraps a store with a deadline and a failure policy. The store is `down` after an error, a lost connection
- * or sustained timeouts: requests then go to the policy at once (no waiting); the connection's `ready`, or one
+ * Wraps a store with a deadline and a failure policy. The store is `down` after a lost connection or sustained
+ * failures (timeouts, errors): requests then go to the policy at once (no waiting); the connection's `ready`, or one
  * request per `probeIntervalMs`, probes it and brings it back `up`. Outage and recovery are each logged once. A
  * late answer of a timed-out call is dropped (its consumption in Redis stays: a decision cannot be cancelled).
  * @example
@@ -79,7 +79,7 @@ export class GuardedStore implements RateLimitStore {
   readonly #connection: StoreConnection | undefined
   readonly #probe: (() => Promise<unknown>) | undefined
   readonly #probeIntervalMs: number
-  readonly #trip: { minTimeouts: number; ratio: number; windowMs: number }
+  readonly #trip: { minFailures: number; ratio: number; windowMs: number }
   readonly #logger: StoreLogger
   readonly #clock: Clock
   readonly #name: string
@@ -88,7 +88,7 @@ export class GuardedStore implements RateLimitStore {
   #failures = 0
   #nextProbeAt = 0
   #probing = false
-  #window = { start: 0, decisions: 0, timeouts: 0 }
+  #window = { start: 0, decisions: 0, failures: 0 }
   #fallbackDecisions = 0
   #allowedOnFailure = 0
   #deniedOnFailure = 0
@@ -109,8 +109,8 @@ export class GuardedStore implements RateLimitStore {
     this.#fallback = this.policy === 'fallback' ? (options.fallback ?? new MemoryStore({ clock: this.#clock })) : undefined
     this.#probeIntervalMs = positive('probeIntervalMs', options.probeIntervalMs, 1_000)
     this.#trip = {
-      minTimeouts: positive('tripMinTimeouts', options.tripMinTimeouts, 5),
-      ratio: Math.min(1, positive('tripTimeoutRatio', options.tripTimeoutRatio, 0.5)),
+      minFailures: positive('tripMinFailures', options.tripMinFailures, 5),
+      ratio: Math.min(1, positive('tripFailureRatio', options.tripFailureRatio, 0.5)),
       windowMs: positive('tripWindowMs', options.tripWindowMs, 1_000),
     }
     this.#logger = options.logger ?? console
@@ -156,8 +156,12 @@ export class GuardedStore implements RateLimitStore {
       return decision
     } catch (error) {
       this.#failures++
-      if (!(error instanceof StoreTimeoutError) || probe) this.#markDown(this.#reason(error))
-      else if (this.#count(true)) this.#markDown(`${this.#window.timeouts} of ${this.#window.decisions} decisions timed out`)
+      const lost = this.#connectionLost(error)
+      if (lost || probe) this.#markDown(lost ? 'connection lost' : message(error))
+      else if (this.#count(true)) {
+        const what = error instanceof StoreTimeoutError ? 'timed out' : `failed (last: ${message(error)})`
+        this.#markDown(`${this.#window.failures} of ${this.#window.decisions} decisions ${what}`)
+      }
       return this.#onFailure(entries)
     } finally {
       if (probe) this.#probing = false
@@ -174,14 +178,13 @@ export class GuardedStore implements RateLimitStore {
     await Promise.all([this.#inner.close(), this.#fallback?.close()])
   }
 
-  /** Counts a decision in the current trip window; true when its timeouts are now sustained. */
-  #count(timedOut: boolean): boolean {
+  /** Counts a decision in the current trip window; true when its failures are now sustained. */
+  #count(failed: boolean): boolean {
     const now = this.#clock.now()
-    const window = this.#window
-    if (now - window.start >= this.#trip.windowMs) this.#window = { start: now, decisions: 0, timeouts: 0 }
+    if (now - this.#window.start >= this.#trip.windowMs) this.#window = { start: now, decisions: 0, failures: 0 }
     this.#window.decisions++
-    if (timedOut) this.#window.timeouts++
-    return this.#window.timeouts >= this.#trip.minTimeouts && this.#window.timeouts >= this.#trip.ratio * this.#window.decisions
+    if (failed) this.#window.failures++
+    return this.#window.failures >= this.#trip.minFailures && this.#window.failures >= this.#trip.ratio * this.#window.decisions
   }
 
   async #probeNow(): Promise<void> {
@@ -197,11 +200,14 @@ export class GuardedStore implements RateLimitStore {
     }
   }
 
-  /** Why a call failed, in words for the log: a dropped connection says so rather than in a client's internals. */
-  #reason(error: unknown): string {
-    const message = error instanceof Error ? error.message : String(error)
-    const dropped = (this.#connection && this.#connection.status !== 'ready') || CONNECTION_ERROR.test(message)
-    return dropped ? 'connection lost' : message
+  /** Whether a call failed because the connection is gone (then no later call can succeed until it is back). */
+  #connectionLost(error: unknown): boolean {
+    if (error instanceof StoreTimeoutError) return false
+    if (this.#connection && this.#connection.status !== 'ready') return true
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+      if (e instanceof StoreUnavailableError || CONNECTION_ERROR.test(e.message)) return true
+    }
+    return false
   }
 
   #markDown(why: string): void {
@@ -217,7 +223,7 @@ export class GuardedStore implements RateLimitStore {
     const downMs = this.#clock.now() - this.#since
     this.#status = 'up'
     this.#since = this.#clock.now()
-    this.#window = { start: this.#since, decisions: 0, timeouts: 0 }
+    this.#window = { start: this.#since, decisions: 0, failures: 0 }
     this.#logger.info(`${this.#name} available again after ${downMs} ms (${this.#failures} failures so far)`)
   }
 
@@ -235,6 +241,8 @@ export class GuardedStore implements RateLimitStore {
     throw new GatewayError(503, 'store_unavailable', 'Rate limit store unavailable; try again shortly', { headers: { 'retry-after': '1' } })
   }
 }
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** What ioredis and Node say when the socket is gone (it can fail a call before the client's 'close' event). */
 const CONNECTION_ERROR = /Stream isn't writeable|Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/
