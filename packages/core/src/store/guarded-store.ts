@@ -144,15 +144,15 @@ export class GuardedStore implements RateLimitStore {
     if (probe) {
       const now = this.#clock.now()
       // While disconnected, the connection's 'ready' is the probe: nobody waits for a reconnect.
-      const disconnected = this.#connection !== undefined && this.#connection.status !== 'ready'
-      if (disconnected || this.#probing || now < this.#nextProbeAt) return this.#onFailure(entries)
+      if (!this.#connected() || this.#probing || now < this.#nextProbeAt) return this.#onFailure(entries)
       this.#probing = true
       this.#nextProbeAt = now + this.#probeIntervalMs
     }
     try {
       const decision = await callWhenReady(this.#connection, () => callMany(this.#inner, entries), this.timeoutMs, this.#name)
       this.#count(false)
-      if (this.#status === 'down') this.#markUp()
+      // An answer sent before the connection dropped is no sign that it is back.
+      if (this.#status === 'down' && this.#connected()) this.#markUp()
       return decision
     } catch (error) {
       this.#failures++
@@ -200,10 +200,14 @@ export class GuardedStore implements RateLimitStore {
     }
   }
 
+  #connected(): boolean {
+    return this.#connection === undefined || this.#connection.status === 'ready'
+  }
+
   /** Whether a call failed because the connection is gone (then no later call can succeed until it is back). */
   #connectionLost(error: unknown): boolean {
     if (error instanceof StoreTimeoutError) return false
-    if (this.#connection && this.#connection.status !== 'ready') return true
+    if (!this.#connected()) return true
     for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
       if (e instanceof StoreUnavailableError || CONNECTION_ERROR.test(e.message)) return true
     }
