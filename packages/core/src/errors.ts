@@ -81,3 +81,16 @@ export class ConfigError extends TypeError {
     this.path = options.path ?? ''
   }
 }
+
+/**
+ * A shared store (Redis) cannot answer: not connected within the store timeout, or no answer within it. At HTTP
+ * level a 503 `store_unavailable` with `Retry-After: 1`; `cause` holds what the store said.
+ * @example
+ * await gateway.apiKeyManager.createApiKey('app').catch((e) => e instanceof StoreUnavailableError && retryLater())
+ */
+export class StoreUnavailableError extends GatewayError {
+  override readonly name = 'StoreUnavailableError'
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(503, 'store_unavailable', message, { headers: { 'retry-after': '1' }, cause: options.cause })
+  }
+}

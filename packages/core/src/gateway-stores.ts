@@ -9,9 +9,12 @@ import type { APIKeyStore } from './keys/types.js'
 import { RedisKeyStore } from './keys/redis-key-store.js'
 import type { PrometheusFamily } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
+import { ConfigError } from './errors.js'
+import { untilReady } from './store/connection.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from './store/deadline.js'
 import { GuardedStore } from './store/guarded-store.js'
 import { MemoryStore } from './store/memory-store.js'
-import { createRedisClient, redisReady } from './store/redis-client.js'
+import { createRedisClient } from './store/redis-client.js'
 import { RedisStore } from './store/redis-store.js'
 
 export interface GatewayStores {
@@ -23,6 +26,10 @@ export interface GatewayStores {
   keys: APIKeyStore | undefined
   cache: CacheStore
   prefix: string
+  /** The deadline of every store call, in ms (`storeTimeoutMs`). */
+  timeoutMs: number
+  /** Resolves once Redis is connected (at once without Redis); rejects with StoreUnavailableError after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<void>
   /** Waits (bounded) for Redis at start; the gateway starts anyway and falls back while it is down. */
   connect(logger: Logger): Promise<void>
   close(): Promise<void>
@@ -34,11 +41,15 @@ export interface GatewayStores {
 
 export const createGatewayStores = (options: GatewayOptions, logger: Logger, clock: Clock): GatewayStores => {
   const prefix = options.keyPrefix ?? 'tollgate'
-  const redis = options.redisUrl ? createRedisClient(options.redisUrl, { logger }) : undefined
+  const timeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+  // The guard below logs each outage and recovery once (with what it means for requests): the client stays quiet.
+  const redis = options.redisUrl ? createRedisClient(options.redisUrl, { logger: { warn() {}, info() {} } }) : undefined
   const guard = redis
     ? new GuardedStore(new RedisStore({ client: redis, prefix }), {
-        timeoutMs: options.storeTimeoutMs ?? 20,
+        timeoutMs,
         onStoreFailure: options.onStoreFailure ?? 'fallback',
+        connection: redis,
+        probe: () => redis.ping(),
         logger,
         clock,
         name: 'redis',
@@ -52,12 +63,21 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     redis,
     rateLimit,
     guard,
-    keys: redis ? new RedisKeyStore({ client: redis, prefix }) : undefined,
+    keys: redis ? new RedisKeyStore({ client: redis, prefix, timeoutMs }) : undefined,
     cache,
     prefix,
+    timeoutMs,
+    async ready(waitMs = 5_000) {
+      if (typeof waitMs !== 'number' || !(waitMs > 0))
+        throw new ConfigError(`ready: timeoutMs must be a positive number of ms, got ${JSON.stringify(waitMs)}`)
+      if (redis) await untilReady(redis, waitMs, 'redis')
+    },
     async connect(log) {
       if (!redis) return
-      await redisReady(redis, 2_000).catch(() => log.warn('redis is not reachable yet: rate limits fall back to memory until it is'))
+      await this.ready(2_000).catch(() => {
+        // A refused connection has already been logged by the guard as an outage.
+        if (guard?.health().status === 'up') log.warn('redis is not reachable yet: rate limits fall back to memory until it is')
+      })
     },
     async close() {
       await cache.close()

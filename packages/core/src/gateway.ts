@@ -161,6 +161,7 @@ export class APIGateway {
             clock: this.clock,
             logger: this.logger,
             store: stores.keys,
+            storeTimeoutMs: stores.timeoutMs,
             validateRateLimit: (value) => this.validateRateLimit(value),
             isTier: (name) => this.isTier(name),
             ...options.apiKeys,
@@ -192,6 +193,18 @@ export class APIGateway {
   /** The shared Redis client when `redisUrl` is set (for custom stores and middleware). */
   get redis(): GatewayStores['redis'] {
     return this.#stores.redis
+  }
+
+  /**
+   * Resolves once the shared store (Redis) is connected, at once without `redisUrl`; rejects with
+   * StoreUnavailableError after `timeoutMs` (default 5 000). `start()` waits for it too (2 s, then starts anyway).
+   * @example
+   * const gateway = new APIGateway({ redisUrl })
+   * await gateway.ready()
+   * await gateway.apiKeyManager.createApiKey('boot key')
+   */
+  ready(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.#stores.ready(options.timeoutMs)
   }
 
   /** Checks a rate limit config; returns an error message naming the field, or undefined. */

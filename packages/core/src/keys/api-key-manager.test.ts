@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto'
 import FakeTimers from '@sinonjs/fake-timers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StoreUnavailableError } from '../errors.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
 import { APIKeyManager } from './api-key-manager.js'
 import { KEY_SECRET_LENGTH, KeyFormat } from './key-format.js'
 import { MemoryKeyStore } from './memory-key-store.js'
@@ -11,9 +13,11 @@ import type { APIKeyStore } from './types.js'
 class CountingStore extends MemoryKeyStore {
   gets = 0
   failing = false
+  hanging = false
   override async get(id: string) {
     this.gets++
     if (this.failing) throw new Error('connection refused')
+    if (this.hanging) return new Promise<undefined>(() => {})
     return super.get(id)
   }
 }
@@ -24,7 +28,7 @@ describe('APIKeyManager', () => {
   let manager: APIKeyManager
 
   beforeEach(() => {
-    clock = FakeTimers.install({ now: Date.UTC(2026, 0, 1), toFake: ['Date', 'setTimeout', 'clearTimeout', 'performance'] })
+    clock = FakeTimers.install({ now: Date.UTC(2026, 0, 1), toFake: ['Date', 'setTimeout', 'clearTimeout', 'setImmediate', 'performance'] })
     store = new CountingStore()
     manager = new APIKeyManager({ store })
   })
@@ -180,9 +184,27 @@ describe('APIKeyManager', () => {
       () => undefined,
       (e: unknown) => e as Error,
     )
-    expect(error).toBeInstanceOf(Error)
+    expect(error).toBeInstanceOf(StoreUnavailableError)
     expect(error!.message).toBe('API key store lookup failed')
     expect(JSON.stringify({ message: error!.message, cause: String(error!.cause), stack: error!.stack })).not.toContain(key)
+  })
+
+  it('a lookup past the cache waits at most the store deadline, then fails closed with StoreUnavailableError', async () => {
+    const key = await manager.createApiKey('App')
+    manager.clearCache()
+    store.hanging = true
+    let outcome: unknown
+    void manager.validateApiKey(key).then(
+      (info) => (outcome = info),
+      (e: unknown) => (outcome = e),
+    )
+    await clock.tickAsync(DEFAULT_STORE_TIMEOUT_MS - 1)
+    expect(outcome).toBeUndefined()
+    await clock.tickAsync(1)
+    await clock.runToLastAsync() // the deadline's verdict waits one setImmediate
+    expect(outcome).toBeInstanceOf(StoreUnavailableError)
+    expect(outcome).toMatchObject({ status: 503, code: 'store_unavailable' })
+    expect(() => new APIKeyManager({ storeTimeoutMs: 0 })).toThrow(/storeTimeoutMs must be a positive number/)
   })
 
   it('never writes a key or its secret to the log', async () => {

@@ -1,6 +1,8 @@
 // Issues, validates, lists, revokes and rotates API keys over any APIKeyStore, with a short in-process cache.
 import { LRUCache } from 'lru-cache'
 import { systemClock, type Clock } from '../clock.js'
+import { StoreUnavailableError } from '../errors.js'
+import { DEFAULT_STORE_TIMEOUT_MS, withStoreDeadline } from '../store/deadline.js'
 import { DEFAULT_KEY_PREFIX, KeyFormat, KeyHasher } from './key-format.js'
 import { MemoryKeyStore } from './memory-key-store.js'
 import type { APIKeyInfo, APIKeyRecord, APIKeyStatus, APIKeyStore } from './types.js'
@@ -28,6 +30,11 @@ export interface APIKeyManagerOptions {
    * it at once). Default 5 000.
    */
   cacheTtlMs?: number
+  /**
+   * Longest a key lookup (validateApiKey past the cache) waits for the store, in ms; past it the lookup rejects
+   * with StoreUnavailableError (the auth stage answers 503 `store_unavailable`). Default DEFAULT_STORE_TIMEOUT_MS.
+   */
+  storeTimeoutMs?: number
   /** How long an unknown key id is remembered as unknown, in ms. Default 1 000. */
   negativeCacheTtlMs?: number
   /** Most key ids cached at once. Default 10 000. */
@@ -97,6 +104,7 @@ export class APIKeyManager {
   #hasher: KeyHasher
   #clock: Clock
   #negativeTtlMs: number
+  #storeTimeoutMs: number
   #cache: LRUCache<string, CacheEntry>
   #pending = new Map<string, Promise<APIKeyRecord | undefined>>()
   #validateRateLimit: ((value: unknown) => string | undefined) | undefined
@@ -110,6 +118,10 @@ export class APIKeyManager {
     this.#clock = options.clock ?? systemClock
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000
     this.#negativeTtlMs = options.negativeCacheTtlMs ?? 1_000
+    this.#storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+    if (!Number.isFinite(this.#storeTimeoutMs) || this.#storeTimeoutMs <= 0) {
+      throw new TypeError(`storeTimeoutMs must be a positive number of ms, got ${JSON.stringify(options.storeTimeoutMs)}`)
+    }
     this.#validateRateLimit = options.validateRateLimit
     this.#isTier = options.isTier ?? ((name) => name.length > 0)
     this.#logger = options.logger
@@ -265,7 +277,8 @@ export class APIKeyManager {
     if (cached && this.#clock.now() < cached.expiresAt) return cached.record
     const waiting = this.#pending.get(id)
     if (waiting) return waiting
-    const pending: Promise<APIKeyRecord | undefined> = this.store.get(id).then(
+    const found = withStoreDeadline(this.store.get(id), this.#storeTimeoutMs, 'API key store')
+    const pending: Promise<APIKeyRecord | undefined> = found.then(
       (record) => {
         // A revoke or rotate on this instance while the lookup was in flight wins over what it read.
         if (this.#pending.get(id) === pending) this.#remember(id, record, record ? this.cacheTtlMs : this.#negativeTtlMs)
@@ -273,7 +286,8 @@ export class APIKeyManager {
       },
       (error: unknown) => {
         if (this.#pending.get(id) === pending) this.#pending.delete(id)
-        throw new Error('API key store lookup failed', { cause: error })
+        if (error instanceof StoreUnavailableError) throw error
+        throw new StoreUnavailableError('API key store lookup failed', { cause: error })
       },
     )
     this.#pending.set(id, pending)

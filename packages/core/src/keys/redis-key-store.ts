@@ -1,6 +1,9 @@
 // Key store in Redis, shared by gateway instances: one hash per key plus a set of ids for listing.
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { StoreUnavailableError } from '../errors.js'
+import { callWhenReady, isStoreConnection, type StoreConnection } from '../store/connection.js'
+import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from '../store/deadline.js'
 import type { APIKeyPatch, APIKeyRecord, APIKeyStore } from './types.js'
 
 /** The commands the store uses, so any ioredis-compatible client (or Cluster) fits. */
@@ -13,6 +16,11 @@ export interface RedisKeyStoreOptions {
    * On Redis Cluster use a hash tag such as "{tollgate}" so that a record and the set share one slot.
    */
   prefix?: string
+  /**
+   * Longest a call may take, waiting for the connection included, in ms; past it (or when Redis cannot be reached)
+   * the call rejects with StoreUnavailableError. Default DEFAULT_STORE_TIMEOUT_MS.
+   */
+  timeoutMs?: number
 }
 
 interface Script {
@@ -73,11 +81,30 @@ const pairsToObject = (reply: unknown): Record<string, string> => {
  */
 export class RedisKeyStore implements APIKeyStore {
   readonly prefix: string
+  readonly timeoutMs: number
   #client: KeyStoreRedisClient
+  #connection: StoreConnection | undefined
 
   constructor(options: RedisKeyStoreOptions) {
     this.#client = options.client
+    this.#connection = isStoreConnection(options.client) ? options.client : undefined
     this.prefix = options.prefix ?? 'tollgate'
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new TypeError(`timeoutMs must be a positive number of ms, got ${JSON.stringify(options.timeoutMs)}`)
+    }
+  }
+
+  /** One Redis call within the deadline; an unreachable or silent Redis becomes StoreUnavailableError. */
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await callWhenReady(this.#connection, call, this.timeoutMs, 'API key store')
+    } catch (error) {
+      // A reply error (a bug, a wrong type) is not an outage: it keeps its own message.
+      if (error instanceof StoreUnavailableError || (error instanceof Error && error.name === 'ReplyError')) throw error
+      const why = error instanceof StoreTimeoutError ? error.message : 'API key store (Redis) is not reachable'
+      throw new StoreUnavailableError(why, { cause: error })
+    }
   }
 
   #recordKey(id: string): string {
@@ -88,17 +115,19 @@ export class RedisKeyStore implements APIKeyStore {
     return `${this.prefix}:keys`
   }
 
-  async #run(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args)
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error
-      return this.#client.eval(script.source, keys.length, ...keys, ...args)
-    }
+  #run(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.#call(async () => {
+      try {
+        return await this.#client.evalsha(script.sha, keys.length, ...keys, ...args)
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error
+        return this.#client.eval(script.source, keys.length, ...keys, ...args)
+      }
+    })
   }
 
   async get(id: string): Promise<APIKeyRecord | undefined> {
-    return decode(await this.#client.hgetall(this.#recordKey(id)))
+    return decode(await this.#call(() => this.#client.hgetall(this.#recordKey(id))))
   }
 
   async put(record: APIKeyRecord): Promise<void> {
@@ -126,7 +155,7 @@ export class RedisKeyStore implements APIKeyStore {
   }
 
   async list(): Promise<APIKeyRecord[]> {
-    const ids = await this.#client.smembers(this.#setKey)
+    const ids = await this.#call(() => this.#client.smembers(this.#setKey))
     // ioredis writes these back to back on one connection, so this is one pipelined burst.
     const found = await Promise.all(ids.map((id) => this.get(id)))
     const records: APIKeyRecord[] = []
@@ -135,7 +164,7 @@ export class RedisKeyStore implements APIKeyStore {
       if (record) records.push(record)
       else stale.push(ids[i]!)
     })
-    if (stale.length > 0) await this.#client.srem(this.#setKey, ...stale)
+    if (stale.length > 0) await this.#call(() => this.#client.srem(this.#setKey, ...stale))
     return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
   }
 

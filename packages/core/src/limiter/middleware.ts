@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { systemClock, type Clock } from '../clock.js'
 import { GatewayError } from '../errors.js'
 import type { Route } from '../routing/route.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
 import { GuardedStore, callMany, type StoreFailurePolicy } from '../store/guarded-store.js'
 import { MemoryStore } from '../store/memory-store.js'
 import { StoreError } from '../store/store-error.js'
@@ -18,7 +19,7 @@ export interface RateLimitOptions extends RateLimitConfig {
   headers?: RateLimitHeadersMode
   /** Default `'fallback'` (a local memory store answers while the store is down). */
   onStoreFailure?: StoreFailurePolicy
-  /** Default 20. */
+  /** Longest a decision waits for the store, in ms. Default DEFAULT_STORE_TIMEOUT_MS. */
   storeTimeoutMs?: number
   /** Keeps this limiter's state apart from others sharing the store. Default: none. */
   scope?: string
@@ -77,7 +78,7 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler => {
       ? new MemoryStore()
       : given instanceof MemoryStore || given instanceof GuardedStore
         ? given
-        : new GuardedStore(given, { timeoutMs: storeTimeoutMs ?? 20, onStoreFailure: onStoreFailure ?? 'fallback' })
+        : new GuardedStore(given, { timeoutMs: storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS, onStoreFailure: onStoreFailure ?? 'fallback' })
   return async function rateLimit(c, next) {
     const entry: LimitEntry = { key: limit.keyBy(c), rules: limit.rules, cost: limit.cost }
     if (scope !== undefined) entry.scope = scope

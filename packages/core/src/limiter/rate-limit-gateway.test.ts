@@ -1,9 +1,11 @@
 // Rate limiting through the real gateway over sockets: memory store, three instances on one Redis, a Redis outage.
 import { setMaxListeners } from 'node:events'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { APIGateway } from '../gateway.js'
 import type { GatewayOptions } from '../options.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
+import { burst as sendBurst, countStatus } from '../testing/burst.js'
+import { startCPUHog } from '../testing/cpu-hog.js'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest, type RawResponse } from '../testing/http-client.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
@@ -159,25 +161,8 @@ describe('rate limits through the gateway (memory store)', () => {
   })
 })
 
-/** Sends `n` requests at once, spread round-robin over `urls`; a request still open after 5 s is aborted (status 0). */
-const burst = async (urls: readonly string[], n: number, path: string): Promise<number[]> => {
-  const stuck = new AbortController()
-  setMaxListeners(1_000, stuck.signal) // one signal shared by the whole burst
-  const timer = setTimeout(() => stuck.abort(), 5_000)
-  try {
-    return await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        rawRequest(urls[i % urls.length]!, path, { signal: stuck.signal }).then(
-          (res) => res.status,
-          () => 0,
-        ),
-      ),
-    )
-  } finally {
-    clearTimeout(timer)
-  }
-}
-const count = (statuses: readonly number[], status: number) => statuses.filter((s) => s === status).length
+const burst = async (urls: readonly string[], n: number, path: string): Promise<number[]> => (await sendBurst(urls, n, path)).statuses
+const count = countStatus
 /** The rate limit store's stats as /_health shows them. */
 const storeStats = async (url: string) =>
   (await health(url)).stores.rate_limit as { status: string; failures: number; fallbackDecisions: number }
@@ -222,13 +207,14 @@ describe.skipIf(!redisAvailable())('rate limits through the gateway (Redis)', ()
   for (const algorithm of [RateLimitAlgorithm.FIXED_WINDOW, RateLimitAlgorithm.TOKEN_BUCKET, RateLimitAlgorithm.SLIDING_WINDOW]) {
     it(`three instances on one Redis admit exactly 100 of 300 concurrent requests (${algorithm})`, async () => {
       // Per hour: a token bucket refilling 100/min would add a token or two during a one-second burst.
-      const { up, urls } = await threeInstances({ requestsPerHour: 100, algorithm }, { storeTimeoutMs: 1_000 })
+      // Defaults: no storeTimeoutMs (store/exact-limits.test.ts repeats this 20 times under a CPU hog).
+      const { up, urls } = await threeInstances({ requestsPerHour: 100, algorithm }, {})
       const started = performance.now()
       const statuses = await burst(urls, 300, '/api/items')
       const burstMs = Math.round(performance.now() - started)
       const stats = await Promise.all(urls.map(storeStats))
       console.info(
-        `[accuracy] ${algorithm}: ${count(statuses, 200)} admitted of 300 over 3 instances (storeTimeoutMs 1000, burst ${burstMs} ms, store failures ${stats.map((s) => s.failures).join('/')})`,
+        `[accuracy] ${algorithm}: ${count(statuses, 200)} admitted of 300 over 3 instances (default storeTimeoutMs, burst ${burstMs} ms, store failures ${stats.map((s) => s.failures).join('/')})`,
       )
       expect(stats.map((s) => [s.status, s.failures, s.fallbackDecisions])).toEqual(Array(3).fill(['up', 0, 0]))
       expect([count(statuses, 200), count(statuses, 429)]).toEqual([100, 200])
@@ -236,37 +222,20 @@ describe.skipIf(!redisAvailable())('rate limits through the gateway (Redis)', ()
     })
   }
 
-  it('reports whether the default 20 ms storeTimeoutMs trips into the fallback under the same burst', async () => {
-    const { urls } = await threeInstances({ requestsPerHour: 100, algorithm: RateLimitAlgorithm.FIXED_WINDOW }, {})
-    // Gateways, clients and upstream share this one event loop: its delay is what a 20 ms timer competes with.
-    const loop = monitorEventLoopDelay({ resolution: 1 })
-    loop.enable()
-    const started = performance.now()
-    const statuses = await burst(urls, 300, '/api/items')
-    const burstMs = Math.round(performance.now() - started)
-    loop.disable()
-    const stats = await Promise.all(urls.map(storeStats))
-    const failures = stats.reduce((n, s) => n + s.failures, 0)
-    const fallback = stats.reduce((n, s) => n + s.fallbackDecisions, 0)
-    console.info(
-      `[20 ms] ${count(statuses, 200)} admitted of 300 (burst ${burstMs} ms, event loop delay max ${(loop.max / 1e6).toFixed(0)} ms); store failures per instance ${stats.map((s) => s.failures).join('/')}, fallback decisions ${fallback}: ${failures > 0 ? 'TRIPS' : 'does not trip'}`,
-    )
-    expect(count(statuses, 200) + count(statuses, 429)).toBe(300) // never a 5xx, tripped or not
-    if (failures === 0) expect(count(statuses, 200)).toBe(100)
-    else expect(count(statuses, 200)).toBeGreaterThanOrEqual(100)
-  })
-
-  it('Redis stopped mid-load: no request waits past the timeout, no 5xx or 429, /_health shows it, exact again after restart', async () => {
-    const timeoutMs = 20
-    const slackMs = 250
+  it('Redis stopped mid-load (CPU hog running): no request waits past the timeout, no 5xx or 429, /_health shows it, exact again after restart', async () => {
+    // Defaults; a lost connection sends decisions to the fallback at once, so only a loaded machine's delays add up.
+    const timeoutMs = DEFAULT_STORE_TIMEOUT_MS
+    const slackMs = 1_500
     const up = await h.upstream()
     const { url, gateway } = await h.gateway(
       (g) => {
         g.registerRoute('/load', up.url, { rateLimit: { requestsPerMinute: 1_000_000 } })
         g.registerRoute('/strict', up.url, { id: 'strict', rateLimit: { requestsPerHour: 10, algorithm: RateLimitAlgorithm.FIXED_WINDOW } })
       },
-      { redisUrl: redis.url, keyPrefix: prefix(), storeTimeoutMs: timeoutMs, onStoreFailure: 'fallback' },
+      { redisUrl: redis.url, keyPrefix: prefix(), onStoreFailure: 'fallback' },
     )
+    const hog = startCPUHog()
+    h.defer(() => hog.stop())
     expect((await rawRequest(url, '/load')).status).toBe(200)
 
     const seen: { ms: number; status: number }[] = []

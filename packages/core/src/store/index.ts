@@ -2,3 +2,5 @@
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js'
 export * from './guarded-store.js'
 export * from './store-error.js'
+export * from './deadline.js'
+export * from './connection.js'

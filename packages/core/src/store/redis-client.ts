@@ -1,5 +1,6 @@
 // One ioredis client per gateway, configured to fail fast during an outage instead of queueing commands.
 import { Redis, type RedisOptions } from 'ioredis'
+import { untilReady } from './connection.js'
 import type { StoreLogger } from './store-error.js'
 
 export interface RedisClientOptions extends RedisOptions {
@@ -33,7 +34,9 @@ export const createRedisClient = (url: string, options: RedisClientOptions = {})
   client.on('error', (error: Error) => {
     if (down) return
     down = true
-    logger.warn(`redis ${redactUrl(url)} unavailable: ${error.message} (logged once until it recovers)`)
+    // A system error's code (ECONNREFUSED) says it all; the client's own wording stays out of the log.
+    const code = (error as NodeJS.ErrnoException).code
+    logger.warn(`redis ${redactUrl(url)} unavailable (${code ?? 'connection failed'}); reconnecting (logged once until it recovers)`)
   })
   // 'reconnecting' follows only an unexpected close (quit()/disconnect() end the client without it).
   client.on('reconnecting', () => {
@@ -48,21 +51,7 @@ export const createRedisClient = (url: string, options: RedisClientOptions = {})
   return client
 }
 
-/** Resolves once the client is ready, or rejects after `timeoutMs` (the client keeps reconnecting). */
-export const redisReady = (client: Redis, timeoutMs = 5_000): Promise<void> =>
-  client.status === 'ready'
-    ? Promise.resolve()
-    : new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          client.off('ready', onReady)
-          reject(new Error(`redis not ready within ${timeoutMs} ms`))
-        }, timeoutMs)
-        timer.unref()
-        const onReady = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-        client.once('ready', onReady)
-      })
+/** Resolves once the client is ready, or rejects with StoreUnavailableError after `timeoutMs` (the client keeps reconnecting). */
+export const redisReady = (client: Redis, timeoutMs = 5_000): Promise<void> => untilReady(client, timeoutMs, 'redis')
 
 const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@')
