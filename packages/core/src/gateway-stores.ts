@@ -1,4 +1,4 @@
-// The gateway's stores: one shared Redis client when redisUrl is set, in-memory stores otherwise.
+// The gateway's stores: one shared Redis client when redisUrl is set (ioredis loaded on start), in-memory stores otherwise.
 import type { Redis } from 'ioredis'
 import type { Clock } from './clock.js'
 import type { RateLimitStore } from './limiter/types.js'
@@ -11,7 +11,7 @@ import type { PrometheusFamily } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { GuardedStore } from './store/guarded-store.js'
 import { MemoryStore } from './store/memory-store.js'
-import { createRedisClient, redisReady } from './store/redis-client.js'
+import { lazyRedis } from './store/lazy-redis.js'
 import { RedisStore } from './store/redis-store.js'
 
 export interface GatewayStores {
@@ -34,7 +34,8 @@ export interface GatewayStores {
 
 export const createGatewayStores = (options: GatewayOptions, logger: Logger, clock: Clock): GatewayStores => {
   const prefix = options.keyPrefix ?? 'tollgate'
-  const redis = options.redisUrl ? createRedisClient(options.redisUrl, { logger }) : undefined
+  const lazy = options.redisUrl ? lazyRedis(options.redisUrl, logger) : undefined
+  const redis = lazy?.client
   const guard = redis
     ? new GuardedStore(new RedisStore({ client: redis, prefix }), {
         timeoutMs: options.storeTimeoutMs ?? 20,
@@ -56,12 +57,14 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     cache,
     prefix,
     async connect(log) {
-      if (!redis) return
-      await redisReady(redis, 2_000).catch(() => log.warn('redis is not reachable yet: rate limits fall back to memory until it is'))
+      if (!lazy) return
+      await lazy.connect() // rejects when ioredis is not installed: that is the user's to fix
+      await lazy.ready(2_000).catch(() => log.warn('redis is not reachable yet: rate limits fall back to memory until it is'))
     },
     async close() {
       await cache.close()
-      if (redis && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect())
+      const client = lazy?.loaded
+      if (client && client.status !== 'end') await client.quit().catch(() => client.disconnect())
     },
     health() {
       return {
