@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The `tollgate` command: load the config, start the gateway, print the banner, stop cleanly on SIGTERM/SIGINT.
 import { ConfigError } from '@tollgate/core'
 import { createConsola, LogLevels } from 'consola'
