@@ -5,7 +5,7 @@ export default defineProject({
   resolve: { tsconfigPaths: true },
   test: {
     name: 'core',
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'package.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
