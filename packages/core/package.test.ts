@@ -14,7 +14,12 @@ const bin = (name: string) => join(root, 'node_modules/.bin', name)
 const pnpm = process.env.npm_execpath?.includes('pnpm') ? [process.execPath, process.env.npm_execpath] : ['pnpm']
 const sh = async (command: readonly string[], cwd: string) => {
   const [file, ...args] = command
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+    npm_config_update_notifier: 'false',
+  }
   delete env.npm_config_verify_deps_before_run // pnpm's, which npm warns about
   return run(file!, args, { cwd, maxBuffer: 16 << 20, env }).catch((error: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${command.join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`, { cause: error })
