@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const root = resolve(import.meta.dirname, '..')
 const exec = promisify(execFile)
 const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const out: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', ...extra }
+  // CI: pnpm may then replace a node_modules installed with other options (prod ↔ dev) without asking on a TTY.
+  const out: NodeJS.ProcessEnv = { ...process.env, CI: 'true', npm_config_update_notifier: 'false', ...extra }
   delete out.npm_config_verify_deps_before_run
   return out
 }
@@ -202,6 +203,24 @@ describe('Dockerfile', () => {
       await redis.stop()
     }
   })
+})
+
+describe('a checkout with production dependencies only', () => {
+  it('serves the demo with node apps/gateway/dist/main.js after the build and pnpm install --prod', async () => {
+    const build = replayed?.stages.get('build')
+    if (!build) throw new Error('needs the Dockerfile replay (its build stage is a built checkout)')
+    const checkout = join(build.root, build.workdir)
+    await sh('pnpm install --prod --frozen-lockfile --filter "@tollgate/gateway..."', checkout)
+    for (const dev of ['typescript', 'tsx', 'vitest']) await expect(readdir(join(checkout, 'node_modules', dev))).rejects.toThrow(/ENOENT/)
+    const app: StageState = { root: checkout, workdir: '/', env: {}, meta: new Map([['CMD', '["node", "/apps/gateway/dist/main.js"]']]) }
+    const gateway = await runCmd(app) // the built-in default config: the demo upstream on /api
+    try {
+      expect((await fetch(`${gateway.url}/api/hello`)).status).toBe(200)
+    } finally {
+      gateway.stop()
+    }
+    expect(await gateway.exited).toBe(0)
+  }, 120_000)
 })
 
 const systemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0
