@@ -1,9 +1,9 @@
 // The package as a user gets it: packed by pnpm and npm alike, linted (publint, attw), installed with npm into a
 // project of its own (no workspace links, no ioredis), run under plain node and typechecked with NodeNext and Bundler.
 import { execFile } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -75,6 +75,18 @@ describe('the packed @tollgate/core', () => {
       peerDependenciesMeta: { ioredis: { optional: true } },
     })
     expect(npm.manifest.dependencies).not.toHaveProperty('ioredis')
+  })
+
+  it('has no side effects to lose (sideEffects: false): every module imported bare only merges declarations', async () => {
+    const dist = join(packageDir, 'dist')
+    const files = (await readdir(dist, { recursive: true })).filter((f) => f.endsWith('.js'))
+    const bare = new Set<string>()
+    for (const file of files) {
+      const text = await readFile(join(dist, file), 'utf8')
+      for (const [, target] of text.matchAll(/^import '(\.[^']+)';$/gm)) bare.add(join(dirname(join(dist, file)), target!))
+    }
+    expect(bare.size).toBeGreaterThan(0)
+    for (const target of bare) expect([target, (await readFile(target, 'utf8')).trim()]).toEqual([target, 'export {};'])
   })
 
   it('passes publint and arethetypeswrong (ESM-only profile)', async () => {
