@@ -139,6 +139,17 @@ const runCmd = async (stage: StageState, extra: Record<string, string> = {}) => 
   return { url, port: new URL(url).port, exited, output: () => output, stop: () => child.kill('SIGTERM') }
 }
 
+/** Runs `node <script>` in a tree standing for "/", checks that the demo answers, stops it with SIGTERM (exit 0). */
+const expectServesDemo = async (tree: string, script: string, extra: Record<string, string> = {}) => {
+  const gateway = await runCmd({ root: tree, workdir: '/', env: {}, meta: new Map([['CMD', JSON.stringify(['node', script])]]) }, extra)
+  try {
+    expect((await fetch(`${gateway.url}/api/hello`)).status).toBe(200)
+  } finally {
+    gateway.stop()
+  }
+  expect(await gateway.exited).toBe(0)
+}
+
 let dir: string
 let stages: Stage[]
 let replayed: Replayed | undefined
@@ -212,14 +223,7 @@ describe('a checkout with production dependencies only', () => {
     const checkout = join(build.root, build.workdir)
     await sh('pnpm install --prod --frozen-lockfile --filter "@tollgate/gateway..."', checkout)
     for (const dev of ['typescript', 'tsx', 'vitest']) await expect(readdir(join(checkout, 'node_modules', dev))).rejects.toThrow(/ENOENT/)
-    const app: StageState = { root: checkout, workdir: '/', env: {}, meta: new Map([['CMD', '["node", "/apps/gateway/dist/main.js"]']]) }
-    const gateway = await runCmd(app) // the built-in default config: the demo upstream on /api
-    try {
-      expect((await fetch(`${gateway.url}/api/hello`)).status).toBe(200)
-    } finally {
-      gateway.stop()
-    }
-    expect(await gateway.exited).toBe(0)
+    await expectServesDemo(checkout, '/apps/gateway/dist/main.js') // the built-in default config: the demo on /api
   }, 120_000)
 })
 
@@ -255,13 +259,6 @@ describe.skipIf(!systemdAnalyze && !process.env.CI)('systemd unit', () => {
     // The unit's ExecStart against the staged tree, with the key file moved out of the real /var/lib.
     const testConfig = join(dir, 'tollgate.json')
     await writeFile(testConfig, JSON.stringify({ ...config, keys: { store: 'file', file: join(dir, 'keys.json') } }))
-    const app: StageState = { root: stage, workdir: '/', env: {}, meta: new Map([['CMD', '["node", "/opt/tollgate/dist/main.js"]']]) }
-    const gateway = await runCmd(app, { TOLLGATE_CONFIG: testConfig })
-    try {
-      expect((await fetch(`${gateway.url}/api/hello`)).status).toBe(200)
-    } finally {
-      gateway.stop()
-    }
-    expect(await gateway.exited).toBe(0)
+    await expectServesDemo(stage, '/opt/tollgate/dist/main.js', { TOLLGATE_CONFIG: testConfig })
   }, 180_000)
 })
