@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The `tollgate` command: start the gateway (stop cleanly on SIGTERM/SIGINT), check a config, or print help.
 import { ConfigError } from '@tollgate/core'
 import { createConsola, LogLevels } from 'consola'

@@ -1,4 +1,4 @@
-// The gateway's stores: one shared Redis client when redisUrl is set, in-memory stores otherwise.
+// The gateway's stores: one shared Redis client when redisUrl is set (ioredis loaded on start), in-memory stores otherwise.
 import type { Redis } from 'ioredis'
 import type { Clock } from './clock.js'
 import type { RateLimitStore } from './limiter/types.js'
@@ -14,7 +14,7 @@ import { untilReady } from './store/connection.js'
 import { DEFAULT_STORE_TIMEOUT_MS } from './store/deadline.js'
 import { GuardedStore } from './store/guarded-store.js'
 import { MemoryStore } from './store/memory-store.js'
-import { createRedisClient } from './store/redis-client.js'
+import { lazyRedis } from './store/lazy-redis.js'
 import { RedisStore } from './store/redis-store.js'
 
 export interface GatewayStores {
@@ -43,7 +43,10 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
   const prefix = options.keyPrefix ?? 'tollgate'
   const timeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
   // The guard below logs each outage and recovery once (with what it means for requests): the client stays quiet.
-  const redis = options.redisUrl ? createRedisClient(options.redisUrl, { logger: { warn() {}, info() {} } }) : undefined
+  const lazy = options.redisUrl ? lazyRedis(options.redisUrl, { warn() {}, info() {} }) : undefined
+  // Loading starts now, so a store call made right after construction (createApiKey at boot) waits for the connection.
+  void lazy?.connect().catch(() => {}) // start() and ready() report a missing ioredis
+  const redis = lazy?.client
   const guard = redis
     ? new GuardedStore(new RedisStore({ client: redis, prefix }), {
         timeoutMs,
@@ -70,10 +73,13 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     async ready(waitMs = 5_000) {
       if (typeof waitMs !== 'number' || !(waitMs > 0))
         throw new ConfigError(`ready: timeoutMs must be a positive number of ms, got ${JSON.stringify(waitMs)}`)
-      if (redis) await untilReady(redis, waitMs, 'redis')
+      if (!lazy || !redis) return
+      await lazy.connect()
+      await untilReady(redis, waitMs, 'redis')
     },
     async connect(log) {
-      if (!redis) return
+      if (!lazy) return
+      await lazy.connect() // rejects when ioredis is not installed: that is the user's to fix
       await this.ready(2_000).catch(() => {
         // A refused connection has already been logged by the guard as an outage.
         if (guard?.health().status === 'up') log.warn('redis is not reachable yet: rate limits fall back to memory until it is')
@@ -81,7 +87,9 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     },
     async close() {
       await cache.close()
-      if (redis && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect())
+      // Loading started at construction: wait for it, or a client created after close() would reconnect forever.
+      const client = await lazy?.connect().catch(() => undefined)
+      if (client && client.status !== 'end') await client.quit().catch(() => client.disconnect())
     },
     health() {
       return {
