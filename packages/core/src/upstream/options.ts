@@ -30,6 +30,10 @@ export interface UpstreamLimitOptions {
   adaptive?: Partial<Pick<AIMDOptions, 'increase' | 'decrease' | 'minRate' | 'maxRate'>>
   /** Most requests waiting for this upstream at once. Default 1 000. */
   maxQueueLength?: number
+  /** Most callers tracked per upstream for fair shares; past it the least recently active idle one is forgotten. Default 10 000. */
+  maxCallers?: number
+  /** Deadline of each Redis call of the shared budget, pause and AIMD rate, in ms. Default: the gateway's storeTimeoutMs. */
+  storeTimeoutMs?: number
 }
 
 declare module '../routing/route.js' {
@@ -54,6 +58,8 @@ export interface ResolvedUpstreamLimit {
   adaptive: Partial<Pick<AIMDOptions, 'increase' | 'decrease' | 'minRate' | 'maxRate'>>
   initialRatePerSecond: number | undefined
   maxQueueLength: number
+  maxCallers: number
+  storeTimeoutMs: number | undefined
   resourceFor: UpstreamPreset['resourceFor']
 }
 
@@ -72,6 +78,8 @@ const FIELDS = new Set([
   'jitter',
   'adaptive',
   'maxQueueLength',
+  'maxCallers',
+  'storeTimeoutMs',
 ])
 
 const check = (ok: boolean, field: string, message: string): void => {
@@ -99,7 +107,16 @@ export const resolveUpstreamLimit = (
     preset = presets[o.preset]
     check(preset !== undefined, `${field}.preset`, `unknown preset "${o.preset}"; known: ${Object.keys(presets).sort().join(', ')}`)
   }
-  for (const key of ['requestsPerSecond', 'requestsPerMinute', 'burstSize', 'fallback429Ms', 'fallback503Ms', 'maxQueueLength'] as const) {
+  for (const key of [
+    'requestsPerSecond',
+    'requestsPerMinute',
+    'burstSize',
+    'fallback429Ms',
+    'fallback503Ms',
+    'maxQueueLength',
+    'maxCallers',
+    'storeTimeoutMs',
+  ] as const) {
     if (o[key] !== undefined) check(isPositive(o[key]), `${field}.${key}`, `must be a positive number, got ${JSON.stringify(o[key])}`)
   }
   if (o.maxWaitMs !== undefined) check(typeof o.maxWaitMs === 'number' && o.maxWaitMs >= 0, `${field}.maxWaitMs`, 'must be a number ≥ 0')
@@ -166,6 +183,8 @@ export const resolveUpstreamLimit = (
     adaptive,
     initialRatePerSecond: preset?.initialRatePerSecond,
     maxQueueLength: o.maxQueueLength ?? 1_000,
+    maxCallers: o.maxCallers ?? 10_000,
+    storeTimeoutMs: o.storeTimeoutMs,
     resourceFor: preset?.resourceFor,
   }
 }

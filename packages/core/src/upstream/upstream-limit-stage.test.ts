@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Route } from '../routing/route.js'
 import { startMockUpstream, type MockUpstream } from '../testing/mock-upstream.js'
 import { startThrottledUpstream } from '../testing/throttled-upstream.js'
-import { countingStore } from './counting-store.test-helper.js'
 import { UpstreamGovernor } from './governor.js'
 import { upstreamKey } from './upstream-key.js'
 import type { UpstreamLimitOptions } from './options.js'
@@ -34,7 +33,7 @@ const startGateway = async (
   governorFor?: UpstreamLimitDeps['governorFor'],
 ): Promise<Harness> => {
   const route = fakeRoute(upstream.url, upstreamLimit)
-  const governors = new UpstreamGovernors({ store: countingStore() })
+  const governors = new UpstreamGovernors({})
   const stage = upstreamLimitStage(route, {
     governorFor: governorFor ?? governors.governorFor,
     send: (c) => {
@@ -123,7 +122,6 @@ describe('upstreamLimitStage end to end', () => {
     const gw = await startGateway(upstream, { callerHeader: 'x-caller', maxWaitMs: 20_000 }, () => {
       governor ??= new UpstreamGovernor({
         key: upstreamKey(upstream.url, 'anonymous'),
-        store: countingStore(),
         adaptive: { increase: 1, decrease: 0.5, minRate: 1, maxRate: 200, intervalMs: 200, episodeMs: 500 },
         initialRatePerSecond: 5,
       })
@@ -137,12 +135,15 @@ describe('upstreamLimitStage end to end', () => {
     const enough = 60
     // Slow start overshoots once; measure from after that first episode and its pause.
     let mark: { admitted: number; rejected: number } | undefined
+    // The rate is a sawtooth (grow, halve on a throttle): sample it rather than read it once at a random moment.
+    const rates: number[] = []
     const marker = (async () => {
       while (Date.now() < until && !stop.signal.aborted) {
         if (!mark && stats.rejected > 0) {
           await new Promise((r) => setTimeout(r, 1_200))
           mark = { admitted: stats.admitted, rejected: stats.rejected }
         }
+        if (mark && governor) rates.push(governor.rate().ratePerSecond)
         if (mark && stats.admitted - mark.admitted >= enough) stop.abort()
         await new Promise((r) => setTimeout(r, 20))
       }
@@ -156,10 +157,14 @@ describe('upstreamLimitStage end to end', () => {
     const rejected = stats.rejected - mark!.rejected
     expect(admitted).toBeGreaterThanOrEqual(enough)
     expect(rejected / (admitted + rejected)).toBeLessThan(0.05)
-    // It found a rate near the upstream's 40/s, neither far above nor starved.
-    const rate = governor!.rate().ratePerSecond
-    expect(rate).toBeGreaterThan(12)
-    expect(rate).toBeLessThanOrEqual(45)
+    // It found a rate near the upstream's 40/s, neither far above nor starved. It grows only while the budget holds
+    // requests back, so a busy machine that sends below the rate cannot inflate it; the peak is the capacity plus
+    // what one growth step and one window of detection add (+1/200 ms over 500 ms, 5% guard): well under 1.5×.
+    rates.sort((x, y) => x - y)
+    const median = rates[Math.floor(rates.length / 2)]!
+    expect(median).toBeGreaterThan(12)
+    expect(median).toBeLessThanOrEqual(45)
+    expect(rates.at(-1)!).toBeLessThanOrEqual(60)
   })
 
   it('learns the limit from X-RateLimit-* alone and pauses at Remaining: 0 before a 429 happens', async () => {

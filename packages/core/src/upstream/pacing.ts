@@ -1,0 +1,92 @@
+// Pure pacing of an upstream budget: a sliding log of the last `burst` sends plus GCRA spacing while callers compete.
+import type { UpstreamBudget } from './budget.js'
+
+/**
+ * How one budget is spent: one unit every `intervalMs` while callers compete, and at most `burst` units in any
+ * `burst × intervalMs + guardMs`. The guard absorbs the jitter between the decision and the upstream's arrival
+ * clock (event-loop lag, a round trip to Redis), which would otherwise let two windows' sends land in one.
+ */
+export interface PaceRule {
+  intervalMs: number
+  burst: number
+  guardMs: number
+}
+
+/** The guard: 5% of the burst window, at most 50 ms. */
+const guardFor = (burst: number, intervalMs: number): number => Math.min(50, 0.05 * burst * intervalMs)
+
+/** Length of the window that holds at most `burst` units. */
+export const windowMs = (rule: PaceRule): number => rule.burst * rule.intervalMs + rule.guardMs
+
+/** What the pacer remembers about one budget (local copy; Redis holds the same fields for shared budgets). */
+export interface PaceState {
+  /** GCRA's theoretical arrival time: when the next unit is due at an even pace. */
+  tat: number
+  /** Send times of the last `burst` units, oldest first (a ring once full). */
+  log: number[]
+  /** The caller that got the last unit, and when a different caller last got one. */
+  lastCaller: string | undefined
+  mixedAt: number
+}
+
+export const newPaceState = (): PaceState => ({ tat: 0, log: [], lastCaller: undefined, mixedAt: Number.NEGATIVE_INFINITY })
+
+/** Callers count as competing for this long after two different ones were served back to back (at least 1 s). */
+export const contentionMs = (rule: PaceRule): number => Math.max(1_000, windowMs(rule))
+
+/**
+ * Ms until `cost` units of `callerId` may go (0: they went, and `state` records them). Bursts of up to `rule.burst`
+ * are allowed only to a lone caller; while callers compete (`othersWaiting`, or two different callers served within
+ * `contentionMs`), units leave one `intervalMs` apart, so a caller that asks again right after its answer still
+ * finds a slot of its own instead of a budget a burst already spent.
+ * @example
+ * const wait = pace(state, { intervalMs: 100, burst: 10 }, 1, 'caller-a', Date.now(), false)
+ */
+export const pace = (state: PaceState, rule: PaceRule, cost: number, callerId: string, now: number, othersWaiting: boolean): number => {
+  const units = Math.max(1, Math.min(Math.ceil(cost), rule.burst))
+  const smooth = othersWaiting || now - state.mixedAt < contentionMs(rule)
+  let wait = smooth ? state.tat - now : 0
+  // After these units, the window (now − burst × interval, now] must hold at most `burst` of them.
+  const { log } = state
+  const oldest = log.length - (rule.burst - units) - 1
+  if (oldest >= 0) wait = Math.max(wait, (log[oldest] as number) + windowMs(rule) - now)
+  if (wait > 0) return wait
+  record(state, rule, cost, callerId, now)
+  return 0
+}
+
+/** Records units sent (also those a shared pacer granted), so local pacing continues from them if Redis fails. */
+export const record = (state: PaceState, rule: PaceRule, cost: number, callerId: string, now: number): void => {
+  const units = Math.max(1, Math.min(Math.ceil(cost), rule.burst))
+  for (let i = 0; i < units; i++) state.log.push(now)
+  if (state.log.length > rule.burst) state.log.splice(0, state.log.length - rule.burst)
+  state.tat = Math.max(state.tat, now) + cost * rule.intervalMs
+  if (state.lastCaller !== undefined && state.lastCaller !== callerId) state.mixedAt = now
+  state.lastCaller = callerId
+}
+
+/** Each configured figure as (count, window ms). */
+const budgetWindows = (budget: UpstreamBudget): Array<{ count: number; windowMs: number }> =>
+  [
+    { count: budget.requestsPerSecond, windowMs: 1_000 },
+    { count: budget.requestsPerMinute, windowMs: 60_000 },
+    { count: budget.requestsPerHour, windowMs: 3_600_000 },
+  ].filter((w): w is { count: number; windowMs: number } => w.count !== undefined && w.count > 0)
+
+/**
+ * The pace of a rate: bursts only for a configured rate, and only as large as keeps every configured window within
+ * its count (any `windowMs` holds at most `burst × ⌈windowMs / (burst × interval)⌉` sends, so the burst is cut to
+ * the largest size for which that stays ≤ count; 10/s with the default burst 10 gives 10, burstSize 4 gives 2).
+ * @example
+ * paceRule(10, { requestsPerSecond: 10 }, true) // { intervalMs: 100, burst: 10, guardMs: 50 }
+ */
+export const paceRule = (ratePerSecond: number, budget: UpstreamBudget | undefined, configured: boolean): PaceRule => {
+  const intervalMs = 1_000 / ratePerSecond
+  if (!configured || !budget) return { intervalMs, burst: 1, guardMs: guardFor(1, intervalMs) }
+  const windows = budgetWindows(budget)
+  let burst = Math.max(1, Math.floor(budget.burstSize ?? ratePerSecond))
+  for (const w of windows) burst = Math.min(burst, Math.max(1, Math.floor(w.count)))
+  const fits = (b: number) => windows.every((w) => b * Math.ceil(w.windowMs / (b * intervalMs) - 1e-9) <= Math.floor(w.count))
+  while (burst > 1 && !fits(burst)) burst--
+  return { intervalMs, burst, guardMs: guardFor(burst, intervalMs) }
+}
