@@ -22,14 +22,44 @@ export const windowMs = (rule: PaceRule): number => rule.burst * rule.intervalMs
 export interface PaceState {
   /** GCRA's theoretical arrival time: when the next unit is due at an even pace. */
   tat: number
-  /** Send times of the last `burst` units, oldest first (a ring once full). */
-  log: number[]
+  /** Send times of the last `burst` units: a ring, `next` the slot to write, `count` the slots written (≤ size). */
+  log: Float64Array
+  next: number
+  count: number
   /** The caller that got the last unit, and when a different caller last got one. */
   lastCaller: string | undefined
   mixedAt: number
 }
 
-export const newPaceState = (): PaceState => ({ tat: 0, log: [], lastCaller: undefined, mixedAt: Number.NEGATIVE_INFINITY })
+export const newPaceState = (): PaceState => ({
+  tat: 0,
+  log: new Float64Array(1),
+  next: 0,
+  count: 0,
+  lastCaller: undefined,
+  mixedAt: Number.NEGATIVE_INFINITY,
+})
+
+/** Largest burst: the send log (memory here, a list in Redis) holds this many times at most. */
+export const MAX_BURST = 1_000
+
+/** The send time `k` units back (0: the latest), or undefined when fewer were recorded. */
+const sentAgo = (state: PaceState, k: number): number | undefined => {
+  if (k >= state.count) return undefined
+  const size = state.log.length
+  return state.log[(state.next - 1 - k + 2 * size) % size]
+}
+
+/** Resizes the ring to `burst` slots, keeping the latest send times. */
+const fitLog = (state: PaceState, burst: number): void => {
+  if (state.log.length === burst) return
+  const kept = Math.min(state.count, burst)
+  const log = new Float64Array(burst)
+  for (let k = 0; k < kept; k++) log[kept - 1 - k] = sentAgo(state, k) as number
+  state.log = log
+  state.count = kept
+  state.next = kept % burst
+}
 
 /** Callers count as competing for this long after two different ones were served back to back (at least 1 s). */
 export const contentionMs = (rule: PaceRule): number => Math.max(1_000, windowMs(rule))
@@ -47,9 +77,9 @@ export const pace = (state: PaceState, rule: PaceRule, cost: number, callerId: s
   const smooth = othersWaiting || now - state.mixedAt < contentionMs(rule)
   let wait = smooth ? state.tat - now : 0
   // After these units, the window (now − burst × interval, now] must hold at most `burst` of them.
-  const { log } = state
-  const oldest = log.length - (rule.burst - units) - 1
-  if (oldest >= 0) wait = Math.max(wait, (log[oldest] as number) + windowMs(rule) - now)
+  fitLog(state, rule.burst)
+  const oldest = sentAgo(state, rule.burst - units)
+  if (oldest !== undefined) wait = Math.max(wait, oldest + windowMs(rule) - now)
   if (wait > 0) return wait
   record(state, rule, cost, callerId, now)
   return 0
@@ -58,8 +88,12 @@ export const pace = (state: PaceState, rule: PaceRule, cost: number, callerId: s
 /** Records units sent (also those a shared pacer granted), so local pacing continues from them if Redis fails. */
 export const record = (state: PaceState, rule: PaceRule, cost: number, callerId: string, now: number): void => {
   const units = Math.max(1, Math.min(Math.ceil(cost), rule.burst))
-  for (let i = 0; i < units; i++) state.log.push(now)
-  if (state.log.length > rule.burst) state.log.splice(0, state.log.length - rule.burst)
+  fitLog(state, rule.burst)
+  for (let i = 0; i < units; i++) {
+    state.log[state.next] = now
+    state.next = (state.next + 1) % rule.burst
+    state.count = Math.min(state.count + 1, rule.burst)
+  }
   state.tat = Math.max(state.tat, now) + cost * rule.intervalMs
   if (state.lastCaller !== undefined && state.lastCaller !== callerId) state.mixedAt = now
   state.lastCaller = callerId
@@ -77,6 +111,7 @@ const budgetWindows = (budget: UpstreamBudget): Array<{ count: number; windowMs:
  * The pace of a rate: bursts only for a configured rate, and only as large as keeps every configured window within
  * its count (any `windowMs` holds at most `burst × ⌈windowMs / (burst × interval)⌉` sends, so the burst is cut to
  * the largest size for which that stays ≤ count; 10/s with the default burst 10 gives 10, burstSize 4 gives 2).
+ * At most MAX_BURST.
  * @example
  * paceRule(10, { requestsPerSecond: 10 }, true) // { intervalMs: 100, burst: 10, guardMs: 50 }
  */
@@ -84,7 +119,7 @@ export const paceRule = (ratePerSecond: number, budget: UpstreamBudget | undefin
   const intervalMs = 1_000 / ratePerSecond
   if (!configured || !budget) return { intervalMs, burst: 1, guardMs: guardFor(1, intervalMs) }
   const windows = budgetWindows(budget)
-  let burst = Math.max(1, Math.floor(budget.burstSize ?? ratePerSecond))
+  let burst = Math.min(MAX_BURST, Math.max(1, Math.floor(budget.burstSize ?? ratePerSecond)))
   for (const w of windows) burst = Math.min(burst, Math.max(1, Math.floor(w.count)))
   const fits = (b: number) => windows.every((w) => b * Math.ceil(w.windowMs / (b * intervalMs) - 1e-9) <= Math.floor(w.count))
   while (burst > 1 && !fits(burst)) burst--
