@@ -1,6 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server'
 import { Hono } from 'hono'
-import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Route } from '../routing/route.js'
 import { startMockUpstream, type MockUpstream } from '../testing/mock-upstream.js'
@@ -8,17 +6,13 @@ import { startThrottledUpstream } from '../testing/throttled-upstream.js'
 import { UpstreamGovernor } from './governor.js'
 import { upstreamKey } from './upstream-key.js'
 import type { UpstreamLimitOptions } from './options.js'
-import { UpstreamGovernors } from './registry.js'
+import { fakeRoute, startStageGateway } from './stage-harness.test-helper.js'
 import { callerIdOf, preferWaitMs, upstreamLimitStage, weightByTier, type UpstreamLimitDeps } from './upstream-limit-stage.js'
 import { expectFairShares } from './fair-share.test-helper.js'
-
-const fakeRoute = (origin: string, upstreamLimit: UpstreamLimitOptions): Route =>
-  ({ id: 'api', prefix: '/api', pool: { targets: [{ origin }] }, raw: { upstreamLimit } }) as unknown as Route
 
 interface Harness {
   url: string
   upstream: MockUpstream
-  close(): Promise<void>
 }
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -26,50 +20,16 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!()
 })
 
-/** A real Hono app on 127.0.0.1:0 whose only stage is upstreamLimit, `send` doing a real fetch to the upstream. */
+/** One gateway in front of `upstream`; both are closed after the test. */
 const startGateway = async (
   upstream: MockUpstream,
   upstreamLimit: UpstreamLimitOptions,
   governorFor?: UpstreamLimitDeps['governorFor'],
 ): Promise<Harness> => {
-  const route = fakeRoute(upstream.url, upstreamLimit)
-  const governors = new UpstreamGovernors({})
-  const stage = upstreamLimitStage(route, {
-    governorFor: governorFor ?? governors.governorFor,
-    send: (c) => {
-      const url = new URL(c.req.url)
-      return fetch(upstream.url + url.pathname + url.search, {
-        method: c.req.method,
-        headers: { 'x-caller': c.req.header('x-caller') ?? '' },
-        ...(c.req.method !== 'GET' && c.req.method !== 'HEAD' && { body: c.req.raw.body, duplex: 'half' }),
-        signal: c.req.raw.signal,
-      } as RequestInit)
-    },
-  })!
-  const app = new Hono()
-  app.use('*', async (c, next) => {
-    c.set('clientIp', '127.0.0.1')
-    await next()
-  })
-  app.all('/api/*', stage)
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
-  })
-  const { port } = server.address() as AddressInfo
-  const harness = {
-    url: `http://127.0.0.1:${port}`,
-    upstream,
-    close: async () => {
-      governors.close()
-      await new Promise<void>((resolve) => {
-        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-        server.close(() => resolve())
-      })
-      await upstream.close()
-    },
-  }
-  cleanups.push(harness.close)
-  return harness
+  const gw = await startStageGateway(upstream, upstreamLimit, governorFor ? { governorFor } : {})
+  cleanups.push(() => upstream.close())
+  cleanups.push(gw.close)
+  return { url: gw.url, upstream }
 }
 
 /** `concurrency` loops calling the gateway as `caller` until `until`; returns statuses seen. */
