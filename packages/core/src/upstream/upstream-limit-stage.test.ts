@@ -6,7 +6,7 @@ import { startThrottledUpstream } from '../testing/throttled-upstream.js'
 import { UpstreamGovernor } from './governor.js'
 import { upstreamKey } from './upstream-key.js'
 import type { UpstreamLimitOptions } from './options.js'
-import { fakeRoute, startStageGateway } from './stage-harness.test-helper.js'
+import { startStageGateway } from './stage-harness.test-helper.js'
 import { callerIdOf, preferWaitMs, upstreamLimitStage, weightByTier, type UpstreamLimitDeps } from './upstream-limit-stage.js'
 import { expectFairShares } from './fair-share.test-helper.js'
 
