@@ -245,6 +245,39 @@ describe('UpstreamGovernor (fake time)', () => {
   })
 })
 
+describe('UpstreamGovernor with a Redis that never answers', () => {
+  it('waits one deadline, then paces locally for storeRetryMs: one Redis call and one error per outage, not per request', async () => {
+    let calls = 0
+    const silent = {
+      evalsha: () => {
+        calls++
+        return new Promise<never>(() => {})
+      },
+      eval: () => new Promise<never>(() => {}),
+    } as unknown as UpstreamGovernorOptions['redis']
+    const errors: Error[] = []
+    const governor = new UpstreamGovernor({
+      key: 'silent',
+      budget: { requestsPerSecond: 1_000 },
+      redis: silent,
+      storeTimeoutMs: 30,
+      storeRetryMs: 60_000,
+      onError: (e) => errors.push(e),
+    })
+    try {
+      // All 20 resolve although Redis never answers: the first call's deadline switched this key to local pacing.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => governor.acquire({ callerId: `c${i % 4}` })))
+      governor.observe({ status: 429, headers: { 'retry-after': '0' } }) // a pause write is skipped while Redis is out
+      expect(governor.pacingLocally).toBe(true)
+      expect(calls).toBe(1)
+      expect(errors).toHaveLength(1)
+      expect(errors[0]!.message).toMatch(/did not answer within 30 ms/)
+    } finally {
+      governor.close()
+    }
+  })
+})
+
 describe('upstream keys', () => {
   it('hashes the credential, never keeping the secret', () => {
     const key = credentialKey('Bearer ghp_secret123')
