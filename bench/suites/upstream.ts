@@ -7,7 +7,7 @@ import { upstreamLimitStage } from '../../packages/core/src/upstream/upstream-li
 import { heading, runSuite, writeResults } from '../lib/suite.js'
 
 const MS = Number(process.env.BENCH_DURATION ?? 2) * 1_000
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const CONCURRENCY = 64
 const AIM = 0.8
 
@@ -83,7 +83,11 @@ runSuite('upstream', 120_000, async () => {
       `  ${String(t.callers).padStart(5)} callers  ${(t.median / 1000).toFixed(1).padStart(7)} k req/s (median; ${t.samples.map((s) => (s / 1000).toFixed(1)).join(', ')})`,
     )
   }
-  const ratio = many.median / few.median
-  console.log(`  ratio 5 000 / 5 callers: ${ratio.toFixed(2)}×   aim ≥ ${AIM}×: ${ratio >= AIM ? 'met' : 'NOT met'}`)
-  await writeResults('upstream', { few, many, ratio })
+  // The two run back to back in each round and share its noise: the median of the per-round ratios.
+  const ratios = few.samples.map((f, i) => (many.samples[i] as number) / f)
+  const ratio = median(ratios)
+  console.log(
+    `  ratio 5 000 / 5 callers: ${ratio.toFixed(2)}× (median of rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})   aim ≥ ${AIM}×: ${ratio >= AIM ? 'met' : 'NOT met'}`,
+  )
+  await writeResults('upstream', { few, many, ratios, ratio })
 })

@@ -14,7 +14,10 @@ export interface QueueEntry {
 export interface FairQueueOptions {
   /** Most requests waiting in this queue at once. Default 1 000. */
   maxQueueLength: number
-  /** A caller with nothing queued and no activity for this long drops out of the share. Default 30 000 ms. */
+  /**
+   * A caller with nothing queued and no activity for this long drops out of the share (the sweep forgets it between
+   * idleMs and 2 × idleMs after its last activity). Default 30 000 ms.
+   */
   idleMs: number
   /** Deficit round-robin across callers (true) or one FIFO (false). Default true. */
   fairShare: boolean
@@ -56,6 +59,8 @@ interface CallerState<T> {
   inRing: boolean
   served: number
   lastActiveAt: number
+  /** When it last took its place at the back of the tracking order (≤ lastActiveAt). */
+  placedAt: number
   waits: Float64Array | undefined
   waitCount: number
 }
@@ -64,7 +69,7 @@ interface CallerState<T> {
  * Weighted deficit round-robin: each visit gives a caller `weight` units of credit and serves its requests while
  * their cost fits, so a caller with 1 000 requests waiting cannot starve one with 1. Every operation on the hot
  * path is O(1) (amortized) in the number of callers: the ring is a linked list, totals are kept as callers come
- * and go, and idle callers leave from the front of a least-recently-active order. Pure data: time comes in as
+ * and go, and idle callers leave from the front of the tracking order. Pure data: time comes in as
  * arguments, and the owner decides when an entry may actually go (the budget).
  * @example
  * const queue = new FairQueue<QueueEntry>()
@@ -73,7 +78,11 @@ interface CallerState<T> {
  */
 export class FairQueue<T extends QueueEntry> {
   readonly options: FairQueueOptions
-  /** Tracked callers, least recently active first (re-inserted on activity). */
+  /**
+   * Tracked callers in the order they took their place (`placedAt`), oldest first. Activity only stamps
+   * `lastActiveAt`; the sweep moves a still-active caller to the back when it reaches the front, so a request never
+   * re-inserts into the Map (at most one move per caller per idleMs).
+   */
   readonly #callers = new Map<string, CallerState<T>>()
   /** Σ weights of tracked callers. */
   #trackedWeight = 0
@@ -222,6 +231,8 @@ export class FairQueue<T extends QueueEntry> {
     const total = this.#trackedWeight
     const out: CallerStats[] = []
     for (const caller of this.#callers.values()) {
+      // The sweep may keep an idle caller up to another idleMs; the figures list only active ones.
+      if (!caller.inRing && now - caller.lastActiveAt >= this.options.idleMs) continue
       const waits = caller.waits ? Array.from(caller.waits.subarray(0, Math.min(caller.waitCount, SAMPLES))).sort((a, b) => a - b) : []
       out.push({
         callerId: caller.id,
@@ -238,13 +249,13 @@ export class FairQueue<T extends QueueEntry> {
 
   /**
    * Forgets callers with nothing queued and no activity for `idleMs`. Amortized O(1): it looks only at the front of
-   * the least-recently-active order and stops at the first recent caller (a queued one at the front counts as
-   * active now and moves to the back).
+   * the tracking order and stops at a caller placed within `idleMs` (every caller behind it was placed, hence
+   * active, later); an active caller found at the front moves to the back.
    */
   sweep(now: number): void {
     for (const caller of this.#callers.values()) {
-      if (now - caller.lastActiveAt < this.options.idleMs) return
-      if (caller.inRing) this.#refresh(caller, now)
+      if (now - caller.placedAt < this.options.idleMs) return
+      if (caller.inRing || now - caller.lastActiveAt < this.options.idleMs) this.#placeAtBack(caller, now)
       else this.#forget(caller)
     }
   }
@@ -281,6 +292,7 @@ export class FairQueue<T extends QueueEntry> {
         inRing: false,
         served: 0,
         lastActiveAt: now,
+        placedAt: now,
         waits: undefined,
         waitCount: 0,
       }
@@ -297,9 +309,12 @@ export class FairQueue<T extends QueueEntry> {
     return caller
   }
 
-  /** Moves the caller to the back of the least-recently-active order. */
   #refresh(caller: CallerState<T>, now: number): void {
     caller.lastActiveAt = now
+  }
+
+  #placeAtBack(caller: CallerState<T>, now: number): void {
+    caller.placedAt = now
     this.#callers.delete(caller.id)
     this.#callers.set(caller.id, caller)
   }
@@ -309,11 +324,11 @@ export class FairQueue<T extends QueueEntry> {
     this.#trackedWeight -= caller.weight
   }
 
-  /** At the cap, forgets the least recently active callers with nothing queued (queued ones move to the back). */
+  /** At the cap, forgets the longest-placed callers with nothing queued (queued ones move to the back). */
   #evictOverCap(now: number): void {
     for (let guard = this.#callers.size; guard > 0 && this.#callers.size >= this.options.maxCallers; guard--) {
       const oldest = this.#callers.values().next().value as CallerState<T>
-      if (oldest.inRing) this.#refresh(oldest, now)
+      if (oldest.inRing) this.#placeAtBack(oldest, now)
       else this.#forget(oldest)
     }
   }
