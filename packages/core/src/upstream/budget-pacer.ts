@@ -1,6 +1,6 @@
 // Spends one upstream budget: shared through Redis when there is one (under the store deadline), else locally.
 import type { Clock } from '../clock.js'
-import { newPaceState, pace, record, type PaceRule } from './pacing.js'
+import { newPaceState, pace, recordSend, type PaceRule } from './pacing.js'
 import type { SharedUpstreamState } from './shared-state.js'
 
 export interface BudgetPacerOptions {
@@ -55,7 +55,7 @@ export class BudgetPacer {
       try {
         const verdict = await shared.pace(rule, cost, callerId, othersWaiting)
         this.#down = false
-        if (verdict.sent) record(this.#local, rule, cost, callerId, this.#clock.now())
+        if (verdict.sent) recordSend(this.#local, rule, cost, callerId, this.#clock.now())
         return { waitMs: verdict.sent ? 0 : verdict.waitMs, pauseMs: verdict.pauseMs }
       } catch (error) {
         this.fail(error)

@@ -7,7 +7,7 @@ import { BudgetPacer } from './budget-pacer.js'
 import { FairQueue, type QueueEntry } from './fair-queue.js'
 import { parseThrottleHints, type HeadersLike } from './hints.js'
 import { LearnedLimit } from './learned-limit.js'
-import { paceRule, windowMs, type PaceRule } from './pacing.js'
+import { paceRule, paceWindowMs, type PaceRule } from './pacing.js'
 import { UpstreamQueueError } from './queue-error.js'
 import { SharedUpstreamState } from './shared-state.js'
 import type { AcquireOptions, ObserveResult, Permit, RateSource, UpstreamGovernorOptions, UpstreamStatus } from './types.js'
@@ -244,7 +244,7 @@ export class UpstreamGovernor {
   #waitForUnits(units: number, cost: number, now: number): number {
     const rule = this.#rule(now)
     const startAt = Math.max(now, this.#pausedUntil, this.#readyAt)
-    return startAt - now + Math.max(0, units - cost) * (windowMs(rule) / rule.burst)
+    return startAt - now + Math.max(0, units - cost) * (paceWindowMs(rule) / rule.burst)
   }
 
   #pause(until: number, now: number): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { contentionMs, newPaceState, pace, paceRule, windowMs, type PaceRule } from './pacing.js'
+import { contentionMs, newPaceState, pace, paceRule, paceWindowMs, type PaceRule } from './pacing.js'
 
 /** The most sends in any half-open window of `lengthMs` starting at a send. */
 const maxInWindow = (sends: readonly number[], lengthMs: number): number => {
@@ -44,7 +44,7 @@ describe('pace', () => {
     const rule = paceRule(10, { requestsPerSecond: 10 }, true)
     const sends = simulate(rule, ['a'], 40, false)
     expect(sends.slice(0, 10)).toEqual(Array(10).fill(0))
-    expect(sends[10]).toBe(windowMs(rule))
+    expect(sends[10]).toBe(paceWindowMs(rule))
     expect(maxInWindow(sends, 1_000)).toBe(10)
   })
 

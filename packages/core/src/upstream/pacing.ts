@@ -16,7 +16,7 @@ export interface PaceRule {
 const guardFor = (burst: number, intervalMs: number): number => Math.min(50, 0.05 * burst * intervalMs)
 
 /** Length of the window that holds at most `burst` units. */
-export const windowMs = (rule: PaceRule): number => rule.burst * rule.intervalMs + rule.guardMs
+export const paceWindowMs = (rule: PaceRule): number => rule.burst * rule.intervalMs + rule.guardMs
 
 /** What the pacer remembers about one budget (local copy; Redis holds the same fields for shared budgets). */
 export interface PaceState {
@@ -62,7 +62,7 @@ const fitLog = (state: PaceState, burst: number): void => {
 }
 
 /** Callers count as competing for this long after two different ones were served back to back (at least 1 s). */
-export const contentionMs = (rule: PaceRule): number => Math.max(1_000, windowMs(rule))
+export const contentionMs = (rule: PaceRule): number => Math.max(1_000, paceWindowMs(rule))
 
 /**
  * Ms until `cost` units of `callerId` may go (0: they went, and `state` records them). Bursts of up to `rule.burst`
@@ -79,14 +79,14 @@ export const pace = (state: PaceState, rule: PaceRule, cost: number, callerId: s
   // After these units, the window (now − burst × interval, now] must hold at most `burst` of them.
   fitLog(state, rule.burst)
   const oldest = sentAgo(state, rule.burst - units)
-  if (oldest !== undefined) wait = Math.max(wait, oldest + windowMs(rule) - now)
+  if (oldest !== undefined) wait = Math.max(wait, oldest + paceWindowMs(rule) - now)
   if (wait > 0) return wait
-  record(state, rule, cost, callerId, now)
+  recordSend(state, rule, cost, callerId, now)
   return 0
 }
 
 /** Records units sent (also those a shared pacer granted), so local pacing continues from them if Redis fails. */
-export const record = (state: PaceState, rule: PaceRule, cost: number, callerId: string, now: number): void => {
+export const recordSend = (state: PaceState, rule: PaceRule, cost: number, callerId: string, now: number): void => {
   const units = Math.max(1, Math.min(Math.ceil(cost), rule.burst))
   fitLog(state, rule.burst)
   for (let i = 0; i < units; i++) {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { withStoreDeadline } from '../store/deadline.js'
 import type { AIMDOptions } from './aimd.js'
-import { contentionMs, windowMs, type PaceRule } from './pacing.js'
+import { contentionMs, paceWindowMs, type PaceRule } from './pacing.js'
 
 /** The slice of ioredis the shared state uses. */
 export type UpstreamRedis = Pick<Redis, 'evalsha' | 'eval'>
@@ -139,7 +139,7 @@ export class SharedUpstreamState {
   /** Spends `cost` units of the shared budget if the pace allows, reading the shared pause in the same call. */
   async pace(rule: PaceRule, cost: number, callerId: string, othersWaiting: boolean): Promise<SharedPaceResult> {
     const keys = [`${this.tag}:pace`, `${this.tag}:log`, this.pauseKey]
-    const args = [rule.intervalMs, rule.burst, windowMs(rule), cost, callerId, othersWaiting ? '1' : '0', contentionMs(rule)]
+    const args = [rule.intervalMs, rule.burst, paceWindowMs(rule), cost, callerId, othersWaiting ? '1' : '0', contentionMs(rule)]
     const reply = (await this.#call(PACE_SCRIPT_SHA, PACE_SCRIPT, keys, args, 'upstream budget')) as [number, string, number]
     return { sent: Number(reply[0]) === 1, waitMs: Number(reply[1]), pauseMs: Number(reply[2]) }
   }
