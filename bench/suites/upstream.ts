@@ -1,9 +1,8 @@
 // What an upstream-limit route costs per request with few and with many distinct callers (fair-share bookkeeping).
 // Run: pnpm bench upstream   (in-process Hono app, no sockets: the stage's own work; ~20 s)
-import { Hono } from 'hono'
-import type { Route } from '../../packages/core/src/routing/route.js'
+import type { Hono } from 'hono'
 import { UpstreamGovernors } from '../../packages/core/src/upstream/registry.js'
-import { upstreamLimitStage } from '../../packages/core/src/upstream/upstream-limit-stage.js'
+import { fakeRoute, upstreamStageApp } from '../../packages/core/src/upstream/stage-harness.test-helper.js'
 import { heading, runSuite, writeResults } from '../lib/suite.js'
 
 const MS = Number(process.env.BENCH_DURATION ?? 2) * 1_000
@@ -12,25 +11,19 @@ const CONCURRENCY = 64
 const AIM = 0.8
 
 /** A route whose budget is never the bottleneck: what is measured is the bookkeeping, not the pacing. */
-const route = {
-  id: 'api',
-  prefix: '/api',
-  pool: { targets: [{ origin: 'http://upstream.invalid' }] },
-  raw: { upstreamLimit: { requestsPerSecond: 1e7, burstSize: 1e7, callerHeader: 'x-caller', maxQueueLength: 10_000 } },
-} as unknown as Route
+const route = fakeRoute('http://upstream.invalid', {
+  requestsPerSecond: 1e7,
+  burstSize: 1e7,
+  callerHeader: 'x-caller',
+  maxQueueLength: 10_000,
+})
 
 const appFor = async (): Promise<{ app: Hono; close(): void }> => {
   const governors = new UpstreamGovernors({})
-  const stage = upstreamLimitStage(route, {
+  const app = upstreamStageApp(route, {
     governorFor: governors.governorFor,
     send: async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }),
-  })!
-  const app = new Hono()
-  app.use('*', async (c, next) => {
-    c.set('clientIp', '127.0.0.1')
-    await next()
   })
-  app.all('/api/*', stage)
   return { app, close: () => governors.close() }
 }
 

@@ -11,6 +11,18 @@ import { upstreamLimitStage, type UpstreamLimitDeps } from './upstream-limit-sta
 export const fakeRoute = (origin: string, upstreamLimit: UpstreamLimitOptions): Route =>
   ({ id: 'api', prefix: '/api', pool: { targets: [{ origin }] }, raw: { upstreamLimit } }) as unknown as Route
 
+/** A Hono app whose only stage is the route's upstreamLimit (clients come from 127.0.0.1); for tests and the bench. */
+export const upstreamStageApp = (route: Route, deps: UpstreamLimitDeps): Hono => {
+  const stage = upstreamLimitStage(route, deps)!
+  const app = new Hono()
+  app.use('*', async (c, next) => {
+    c.set('clientIp', '127.0.0.1')
+    await next()
+  })
+  app.all('/api/*', stage)
+  return app
+}
+
 export interface StageHarness {
   url: string
   governors: UpstreamGovernors
@@ -31,7 +43,7 @@ export const startStageGateway = async (
   const route = fakeRoute(upstream.url, upstreamLimit)
   const { governorFor, ...governorsOptions } = options
   const governors = new UpstreamGovernors(governorsOptions)
-  const stage = upstreamLimitStage(route, {
+  const app = upstreamStageApp(route, {
     governorFor: governorFor ?? governors.governorFor,
     send: (c) => {
       const url = new URL(c.req.url)
@@ -42,13 +54,7 @@ export const startStageGateway = async (
         signal: c.req.raw.signal,
       } as RequestInit)
     },
-  })!
-  const app = new Hono()
-  app.use('*', async (c, next) => {
-    c.set('clientIp', '127.0.0.1')
-    await next()
   })
-  app.all('/api/*', stage)
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
   })
