@@ -42,7 +42,7 @@ export class UpstreamGovernor {
   readonly #queue: FairQueue<Waiter>
   readonly #pacer: BudgetPacer
   readonly #shared: boolean
-  #rateSyncedAt = Number.NEGATIVE_INFINITY
+  #rateSyncedAt: number
   /** Ms the budget held requests back since the shared AIMD rate was last told of a success. */
   #limitedMsSinceSync = 0
   #paceRule: PaceRule | undefined
@@ -62,6 +62,7 @@ export class UpstreamGovernor {
   constructor(options: UpstreamGovernorOptions) {
     this.key = options.key
     this.#clock = options.clock ?? systemClock
+    this.#rateSyncedAt = this.#clock.now()
     this.#random = options.random ?? Math.random
     this.#retryOn = new Set(options.retryOn ?? [429, 503])
     this.#o = {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
 import { startThrottledUpstream, type ThrottleStats } from '../testing/throttled-upstream.js'
+import { UpstreamGovernor } from './governor.js'
 import type { UpstreamLimitOptions } from './options.js'
 import { maxInAnyWindow, startStageGateway, type StageHarness } from './stage-harness.test-helper.js'
 
@@ -95,6 +96,30 @@ describe.skipIf(!redisAvailable())('pacing across instances (Redis)', () => {
     const keys = await client().keys(`${prefix}:*`)
     expect(keys.length).toBeGreaterThan(0)
     for (const key of keys) expect(await client().pttl(key)).toBeGreaterThan(0)
+  })
+
+  it('the shared AIMD rate grows while the shared budget holds requests back', async () => {
+    const prefix = `g${Date.now()}`
+    const governor = new UpstreamGovernor({
+      key: 'grow',
+      prefix,
+      redis: client(),
+      adaptive: { increase: 1, minRate: 1, maxRate: 100, intervalMs: 200 },
+      initialRatePerSecond: 4,
+    })
+    cleanups.push(() => governor.close())
+    // Four callers that ask again as soon as they are answered: far more demand than 4/s.
+    const until = Date.now() + 1_500
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, i) => {
+        while (Date.now() < until) {
+          await governor.acquire({ callerId: `c${i}` })
+          governor.observe({ status: 200, headers: {} })
+        }
+      }),
+    )
+    expect(Number(await client().hget(`${prefix}:upstream:{grow}:rate`, 'rate'))).toBeGreaterThan(4)
+    expect(governor.rate().ratePerSecond).toBeGreaterThan(4)
   })
 
   it('Redis paused 3 s: requests are paced locally after one store deadline, not held for the pause', async () => {
