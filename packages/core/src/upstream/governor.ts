@@ -278,7 +278,7 @@ export class UpstreamGovernor {
     const { ratePerSecond, source } = this.rate(now)
     const cached = this.#paceRule
     if (cached && cached.intervalMs === 1_000 / ratePerSecond) return cached
-    this.#paceRule = paceRule(ratePerSecond, this.#budget, source === 'configured')
+    this.#paceRule = paceRule(ratePerSecond, this.#budget, source === 'configured', this.#shared)
     return this.#paceRule
   }
 

@@ -30,6 +30,8 @@ const simulate = (rule: PaceRule, callers: readonly string[], count: number, oth
 describe('paceRule', () => {
   it('bursts a configured second, and cuts a burst to what keeps every window within its count', () => {
     expect(paceRule(10, { requestsPerSecond: 10 }, true)).toEqual({ intervalMs: 100, burst: 10, guardMs: 50 })
+    // Decided in Redis: a wider guard for the reply's delay.
+    expect(paceRule(10, { requestsPerSecond: 10 }, true, true).guardMs).toBe(100)
     // burstSize 4 at 10/s: windows of 400 ms could put 3 × 4 = 12 sends in one second; 2 divides 10.
     expect(paceRule(10, { requestsPerSecond: 10, burstSize: 4 }, true).burst).toBe(2)
     expect(paceRule(0.5, { requestsPerMinute: 30 }, true).burst).toBe(1)
