@@ -208,7 +208,7 @@ export class UpstreamGovernor {
       rateSource: source,
       pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : null,
       throttles: this.#throttles,
-      queued: this.#queue.length + (this.#head && !this.#head.settled ? 1 : 0),
+      queued: this.queued,
       callers: this.#queue.stats(now).map((caller) => ({ ...caller, ratePerSecond: caller.share * ratePerSecond })),
     }
   }
@@ -216,6 +216,11 @@ export class UpstreamGovernor {
   /** Requests `callerId` has waiting here. */
   queuedOf(callerId: string): number {
     return this.#queue.queuedOf(callerId)
+  }
+
+  /** Requests waiting for a permit (O(1), unlike status()). */
+  get queued(): number {
+    return this.#queue.length + (this.#head && !this.#head.settled ? 1 : 0)
   }
 
   /** Callers tracked for shares and statistics (bounded by maxCallers). */

@@ -98,7 +98,7 @@ export class UpstreamGovernors {
   #sweep(now: number): void {
     const idleMs = this.#options.idleMs ?? 600_000
     for (const [key, entry] of this.#governors) {
-      if (now - entry.lastUsedAt > idleMs && entry.governor.status().queued === 0) {
+      if (now - entry.lastUsedAt > idleMs && entry.governor.queued === 0) {
         entry.governor.close()
         this.#governors.delete(key)
       }
