@@ -38,8 +38,8 @@ export async function main(options: { durationMs?: number } = {}): Promise<Third
 
   const gateway = new APIGateway().registerRoute('/thirdparty', upstream.url, {
     upstreamLimit: {
-      // A little under the API's 20/s: our clock and the API's windows are not aligned, so leave headroom
-      // (16/s + a burst of 2 is at most 18 in any second).
+      // A little under the API's 20/s, for headroom: Tollgate never sends more than 16 in any 1 s window, one at a
+      // time while workers compete (a lone worker may send 2 at once).
       requestsPerSecond: 16,
       burstSize: 2,
       callerHeader: 'x-worker', // each worker is one caller with an equal share

@@ -172,7 +172,6 @@ export class APIGateway {
     installRateLimits(this, stores.rateLimit)
     installCache(this, stores.cache)
     this.#upstreams = installUpstreamLimits(this, {
-      store: stores.rateLimit,
       redis: stores.redis,
       prefix: stores.prefix,
       send: this.#forwarder.forwardOnce,

@@ -15,6 +15,13 @@ export interface AIMDOptions {
   episodeMs: number
   /** Until the first throttle, double the rate per successful interval instead of adding (TCP's slow start). Default true. */
   slowStart: boolean
+  /**
+   * Grow only after an interval in which what was sent (`onSent(units)`) used at least 80% of the rate, as TCP grows
+   * its window only when the window was the limit (RFC 7661). Without it the rate climbs while demand, or a busy
+   * machine, keeps the actual sending below it, and the first real burst then meets the upstream far too fast.
+   * Default false (the governor turns it on).
+   */
+  growWhenUsedOnly: boolean
 }
 
 export const defaultAIMDOptions: AIMDOptions = {
@@ -25,6 +32,7 @@ export const defaultAIMDOptions: AIMDOptions = {
   intervalMs: 1_000,
   episodeMs: 1_000,
   slowStart: true,
+  growWhenUsedOnly: false,
 }
 
 /**
@@ -40,6 +48,7 @@ export class AIMDController {
   #intervalStart: number | undefined
   #lastDecreaseAt = Number.NEGATIVE_INFINITY
   #throttles = 0
+  #sentUnits = 0
 
   constructor(options: Partial<AIMDOptions> = {}, initialRate?: number) {
     this.options = { ...defaultAIMDOptions, ...options }
@@ -61,14 +70,23 @@ export class AIMDController {
     this.#rate = clamp(value, this.options.minRate, this.options.maxRate)
   }
 
-  /** A successful response at `now`: after a full interval without throttles, add `increase`. */
+  /** `units` were sent under this rate. */
+  onSent(units: number): void {
+    this.#sentUnits += units
+  }
+
+  /** A successful response at `now`: after a full interval without throttles (and, if asked, used), add `increase`. */
   onSuccess(now: number): boolean {
     if (this.#intervalStart === undefined) {
       this.#intervalStart = now
       return false
     }
-    if (now - this.#intervalStart < this.options.intervalMs) return false
+    const elapsed = now - this.#intervalStart
+    if (elapsed < this.options.intervalMs) return false
     this.#intervalStart = now
+    const used = this.#sentUnits >= (0.8 * this.#rate * elapsed) / 1_000
+    this.#sentUnits = 0
+    if (this.options.growWhenUsedOnly && !used) return false
     const grown = this.options.slowStart && this.#throttles === 0 ? this.#rate * 2 : this.#rate + this.options.increase
     const next = clamp(grown, this.options.minRate, this.options.maxRate)
     const changed = next !== this.#rate
@@ -81,6 +99,7 @@ export class AIMDController {
     this.#throttles++
     // A throttle restarts the success interval: the next increase needs a clean interval.
     this.#intervalStart = now
+    this.#sentUnits = 0
     if (now - this.#lastDecreaseAt < this.options.episodeMs) return false
     this.#lastDecreaseAt = now
     this.#rate = clamp(this.#rate * (1 - this.options.decrease), this.options.minRate, this.options.maxRate)

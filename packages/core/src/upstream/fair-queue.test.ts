@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FairQueue, type QueueEntry } from './fair-queue.js'
 
 const entry = (callerId: string, cost = 1, weight = 1, enqueuedAt = 0): QueueEntry => ({ callerId, cost, weight, enqueuedAt })
@@ -117,5 +117,77 @@ describe('FairQueue', () => {
     expect(stats.find((s) => s.callerId === 'b')).toMatchObject({ served: 100, waitP50Ms: 10, waitP99Ms: 10 })
     expect(queue.stats(1_011).map((s) => s.callerId)).toEqual(['b'])
     expect(queue.stats(1_021)).toEqual([])
+  })
+
+  it('tracks at most maxCallers: 100 000 distinct callers (a rotating User-Agent) leave ≤ the cap', () => {
+    const queue = new FairQueue<QueueEntry>({ maxCallers: 5_000 })
+    for (let i = 0; i < 100_000; i++) {
+      queue.push(entry(`ua-${i}`, 1, 1, i))
+      const next = queue.next()!
+      queue.recordServed(next.callerId, 0, i)
+    }
+    expect(queue.trackedCallers).toBeLessThanOrEqual(5_000)
+    // Callers with something queued are never the ones forgotten.
+    const waiting = entry('waiting', 1, 1, 100_000)
+    queue.push(waiting)
+    for (let i = 0; i < 10_000; i++) queue.shareOf(`other-${i}`, 1, 100_001 + i) // (shareOf does not track)
+    for (let i = 0; i < 10_000; i++) queue.recordServed(`x-${i}`, 0, 110_001)
+    expect(queue.queuedOf('waiting')).toBe(1)
+    expect(queue.next()).toBe(waiting)
+    expect(queue.trackedCallers).toBeLessThanOrEqual(5_000)
+  })
+
+  describe('work per request does not grow with the callers tracked', () => {
+    afterEach(() => vi.restoreAllMocks())
+
+    /** Counts the steps taken over every Map's values() while `fn` runs (sweeps, evictions, shares). */
+    const countMapSteps = (fn: () => void): number => {
+      let steps = 0
+      const values = Map.prototype.values
+      vi.spyOn(Map.prototype, 'values').mockImplementation(function (this: Map<unknown, unknown>) {
+        const inner = values.call(this)
+        return {
+          next: () => {
+            steps++
+            return inner.next()
+          },
+          [Symbol.iterator]() {
+            return this
+          },
+        } as MapIterator<unknown>
+      })
+      try {
+        fn()
+      } finally {
+        vi.restoreAllMocks()
+      }
+      return steps
+    }
+
+    const requests = (queue: FairQueue<QueueEntry>, callers: number, from: number): void => {
+      for (let i = 0; i < 1_000; i++) {
+        const now = from + i
+        const caller = `c${i % callers}`
+        queue.unitsAhead(caller, 1, 1)
+        queue.push(entry(caller, 1, 1, now))
+        queue.shareOf(caller, 1, now)
+        const next = queue.next()!
+        queue.recordServed(next.callerId, 1, now)
+        queue.shareOf(next.callerId, 1, now)
+      }
+    }
+
+    it('1 000 requests among 5 or among 10 000 active callers take the same bounded number of steps', () => {
+      const few = new FairQueue<QueueEntry>({ maxQueueLength: 20_000 })
+      const many = new FairQueue<QueueEntry>({ maxQueueLength: 20_000 })
+      // 10 000 callers active (seen within idleMs), 500 of them with a request still queued.
+      for (let i = 0; i < 10_000; i++) many.push(entry(`c${i}`, 1, 1, 0))
+      for (let i = 0; i < 9_500; i++) many.next()
+      const fewSteps = countMapSteps(() => requests(few, 5, 1))
+      const manySteps = countMapSteps(() => requests(many, 10_000, 1))
+      // The old bookkeeping walked every active caller per share: ≥ 10 000 steps per request.
+      expect(manySteps).toBeLessThanOrEqual(4 * 1_000)
+      expect(manySteps).toBeLessThanOrEqual(fewSteps + 2 * 1_000)
+    })
   })
 })

@@ -1,21 +1,18 @@
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { RedisStore } from '../store/redis-store.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
-import { countingStore, type CountingStore } from './counting-store.test-helper.js'
 import { UpstreamGovernor } from './governor.js'
 import type { UpstreamGovernorOptions } from './types.js'
 import { UpstreamQueueError } from './queue-error.js'
 import { credentialKey, upstreamKey } from './upstream-key.js'
-import { PAUSE_SCRIPT, PAUSE_SCRIPT_SHA, RATE_SCRIPT, RATE_SCRIPT_SHA } from './shared-state.js'
+import { PACE_SCRIPT, PACE_SCRIPT_SHA, PAUSE_SCRIPT, PAUSE_SCRIPT_SHA, RATE_SCRIPT, RATE_SCRIPT_SHA } from './shared-state.js'
 
 const T0 = Date.UTC(2026, 10, 23, 1, 0, 0)
 
 describe('UpstreamGovernor (fake time)', () => {
   let governors: UpstreamGovernor[] = []
-  let store: CountingStore
   const make = (options: Partial<UpstreamGovernorOptions> = {}) => {
-    const governor = new UpstreamGovernor({ key: 'https://api.example|anon', store, random: () => 0.5, ...options })
+    const governor = new UpstreamGovernor({ key: 'https://api.example|anon', random: () => 0.5, ...options })
     governors.push(governor)
     return governor
   }
@@ -27,7 +24,6 @@ describe('UpstreamGovernor (fake time)', () => {
 
   beforeEach(() => {
     vi.useFakeTimers({ now: T0 })
-    store = countingStore()
   })
   afterEach(() => {
     for (const governor of governors) governor.close()
@@ -35,16 +31,16 @@ describe('UpstreamGovernor (fake time)', () => {
     vi.useRealTimers()
   })
 
-  it('paces a configured budget: 2 requests/s, burst 1', async () => {
+  it('paces a configured budget: 2 requests/s, burst 1 (plus a 5% guard against arrival jitter)', async () => {
     const governor = make({ budget: { requestsPerSecond: 2, burstSize: 1 } })
     const log: Array<[string, number]> = []
     for (let i = 0; i < 4; i++) void record(governor.acquire({ callerId: 'a' }), log, `a${i}`)
     await vi.advanceTimersByTimeAsync(2_000)
     expect(log).toEqual([
       ['a0', 0],
-      ['a1', 500],
-      ['a2', 1_000],
-      ['a3', 1_500],
+      ['a1', 525],
+      ['a2', 1_050],
+      ['a3', 1_575],
     ])
   })
 
@@ -78,8 +74,8 @@ describe('UpstreamGovernor (fake time)', () => {
     expect((error as UpstreamQueueError).retryAfterMs).toBeGreaterThanOrEqual(6_000)
     expect((error as UpstreamQueueError).retryAfterMs).toBeLessThanOrEqual(8_000)
     // Another caller is only behind the round-robin: it fits.
-    const other = governor.acquire({ callerId: 'b', maxWaitMs: 3_000 })
-    await vi.advanceTimersByTimeAsync(2_000)
+    const other = governor.acquire({ callerId: 'b', maxWaitMs: 3_500 })
+    await vi.advanceTimersByTimeAsync(2_500)
     await expect(other).resolves.toMatchObject({ callerId: 'b' })
   })
 
@@ -104,14 +100,16 @@ describe('UpstreamGovernor (fake time)', () => {
     await governor.acquire({ callerId: 'a' })
     const controller = new AbortController()
     const waiting = governor.acquire({ callerId: 'b', signal: controller.signal }).catch((e: unknown) => e)
-    const queued = governor.acquire({ callerId: 'c' }).catch((e: unknown) => e)
+    let cAt = 0
+    const queued = governor.acquire({ callerId: 'c' }).then(() => (cAt = Date.now() - T0))
     await vi.advanceTimersByTimeAsync(100)
     controller.abort()
     expect(((await waiting) as UpstreamQueueError).reason).toBe('aborted')
     await vi.advanceTimersByTimeAsync(3_000)
     await queued
-    // 'a' and 'c' took units; 'b' never did (it was the head waiting for budget: the unit went to 'c').
-    expect(store.consumed).toBe(2)
+    // 'a' and 'c' took units; 'b' never did (it was the head waiting for budget: the next slot, ~1 s, went to 'c').
+    expect(cAt).toBeGreaterThanOrEqual(1_000)
+    expect(cAt).toBeLessThan(2_000)
     expect(governor.status().queued).toBe(0)
   })
 
@@ -196,7 +194,7 @@ describe('UpstreamGovernor (fake time)', () => {
     for (let i = 0; i < 3; i++) void record(governor2.acquire({ callerId: 'a' }), log, `a${i}`)
     await vi.advanceTimersByTimeAsync(2_000)
     // Two units left in the window: the third request waits for the reset.
-    expect(log.map(([, t]) => t).slice(0, 2)).toEqual([0, 500])
+    expect(log.map(([, t]) => t).slice(0, 2)).toEqual([0, 525])
     expect(log[2]![1]).toBeGreaterThanOrEqual(1_000)
     expect(governor2.pausedUntil).toBe(T0 + 1_000)
   })
@@ -212,11 +210,20 @@ describe('UpstreamGovernor (fake time)', () => {
   it('with no limit known, AIMD sets the rate: slow start, then halving on a throttle episode', async () => {
     const governor = make({ adaptive: { increase: 1, decrease: 0.5, minRate: 0.5, maxRate: 50 } })
     expect(governor.rate()).toEqual({ ratePerSecond: 1, source: 'adaptive' })
-    for (let i = 0; i < 4; i++) {
+    // Successes while demand stays under the rate do not raise it: the rate was not what limited the sending.
+    for (let i = 0; i < 3; i++) {
       governor.observe({ status: 200, headers: {} })
       vi.setSystemTime(Date.now() + 1_000)
     }
+    expect(governor.rate().ratePerSecond).toBe(1)
     governor.observe({ status: 200, headers: {} })
+    // Sending at the rate (a backlog that keeps the budget busy for the interval), each interval doubles it.
+    for (let i = 0; i < 4; i++) {
+      const rate = governor.rate().ratePerSecond
+      for (let j = 0; j < rate * 2; j++) governor.acquire({ callerId: 'a' }).catch(() => {})
+      await vi.advanceTimersByTimeAsync(1_000)
+      governor.observe({ status: 200, headers: {} })
+    }
     expect(governor.rate().ratePerSecond).toBe(16)
     for (let i = 0; i < 5; i++) governor.observe({ status: 429, headers: { 'retry-after': '0' } })
     expect(governor.rate().ratePerSecond).toBe(8)
@@ -235,6 +242,39 @@ describe('UpstreamGovernor (fake time)', () => {
     await vi.advanceTimersByTimeAsync(5)
     expect(vi.getTimerCount()).toBe(0)
     await expect(governor.acquire({ callerId: 'c' })).rejects.toMatchObject({ reason: 'closed' })
+  })
+})
+
+describe('UpstreamGovernor with a Redis that never answers', () => {
+  it('waits one deadline, then paces locally for storeRetryMs: one Redis call and one error per outage, not per request', async () => {
+    let calls = 0
+    const silent = {
+      evalsha: () => {
+        calls++
+        return new Promise<never>(() => {})
+      },
+      eval: () => new Promise<never>(() => {}),
+    } as unknown as UpstreamGovernorOptions['redis']
+    const errors: Error[] = []
+    const governor = new UpstreamGovernor({
+      key: 'silent',
+      budget: { requestsPerSecond: 1_000 },
+      redis: silent,
+      storeTimeoutMs: 30,
+      storeRetryMs: 60_000,
+      onError: (e) => errors.push(e),
+    })
+    try {
+      // All 20 resolve although Redis never answers: the first call's deadline switched this key to local pacing.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => governor.acquire({ callerId: `c${i % 4}` })))
+      governor.observe({ status: 429, headers: { 'retry-after': '0' } }) // a pause write is skipped while Redis is out
+      expect(governor.pacingLocally).toBe(true)
+      expect(calls).toBe(1)
+      expect(errors).toHaveLength(1)
+      expect(errors[0]!.message).toMatch(/did not answer within 30 ms/)
+    } finally {
+      governor.close()
+    }
   })
 })
 
@@ -272,13 +312,14 @@ describe.skipIf(!redisAvailable())('UpstreamGovernor across instances (Redis)', 
     const c = client()
     expect(await c.script('LOAD', PAUSE_SCRIPT)).toBe(PAUSE_SCRIPT_SHA)
     expect(await c.script('LOAD', RATE_SCRIPT)).toBe(RATE_SCRIPT_SHA)
+    expect(await c.script('LOAD', PACE_SCRIPT)).toBe(PACE_SCRIPT_SHA)
   })
 
-  it('shares one budget through the RedisStore: two instances together stay within it', async () => {
+  it('shares one budget through Redis: two instances together stay within it', async () => {
     const prefix = `b${Date.now()}`
-    const options = { key: 'shared-budget', budget: { requestsPerSecond: 10, burstSize: 1 } }
-    const a = new UpstreamGovernor({ ...options, store: new RedisStore({ client: client(), prefix }) })
-    const b = new UpstreamGovernor({ ...options, store: new RedisStore({ client: client(), prefix }) })
+    const options = { key: 'shared-budget', prefix, budget: { requestsPerSecond: 10, burstSize: 1 } }
+    const a = new UpstreamGovernor({ ...options, redis: client() })
+    const b = new UpstreamGovernor({ ...options, redis: client() })
     try {
       const started = Date.now()
       await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).acquire({ callerId: `c${i}` })))
@@ -298,8 +339,8 @@ describe.skipIf(!redisAvailable())('UpstreamGovernor across instances (Redis)', 
       adaptive: { decrease: 0.5, minRate: 1, maxRate: 64, episodeMs: 1_000 },
       initialRatePerSecond: 32,
     }
-    const a = new UpstreamGovernor({ ...options, store: countingStore(), redis: client() })
-    const b = new UpstreamGovernor({ ...options, store: countingStore(), redis: client() })
+    const a = new UpstreamGovernor({ ...options, redis: client() })
+    const b = new UpstreamGovernor({ ...options, redis: client() })
     try {
       a.observe({ status: 503, headers: { 'retry-after': '0' } })
       await new Promise((r) => setTimeout(r, 50))
@@ -319,8 +360,8 @@ describe.skipIf(!redisAvailable())('UpstreamGovernor across instances (Redis)', 
     const prefix = `t${Date.now()}`
     const key = upstreamKey('http://upstream', credentialKey('Bearer x'))
     const options = { key, budget: { requestsPerSecond: 100 }, prefix, jitter: 0 }
-    const a = new UpstreamGovernor({ ...options, store: new RedisStore({ client: client(), prefix }), redis: client() })
-    const b = new UpstreamGovernor({ ...options, store: new RedisStore({ client: client(), prefix }), redis: client() })
+    const a = new UpstreamGovernor({ ...options, redis: client() })
+    const b = new UpstreamGovernor({ ...options, redis: client() })
     try {
       await b.acquire({ callerId: 'warm' })
       a.observe({ status: 429, headers: { 'retry-after': '1' } })
@@ -348,7 +389,7 @@ describe.skipIf(!redisAvailable())('UpstreamGovernor across instances (Redis)', 
     await c.script('FLUSH')
     const prefix = `n${Date.now()}`
     const errors: Error[] = []
-    const a = new UpstreamGovernor({ key: 'k', store: countingStore(), redis: c, prefix, onError: (e) => errors.push(e) })
+    const a = new UpstreamGovernor({ key: 'k', redis: c, prefix, onError: (e) => errors.push(e) })
     a.observe({ status: 503, headers: { 'retry-after': '2' } })
     await new Promise((r) => setTimeout(r, 30))
     expect(await c.pttl(`${prefix}:upstream:{k}:pause`)).toBeGreaterThan(1_500)

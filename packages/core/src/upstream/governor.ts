@@ -1,13 +1,15 @@
 // UpstreamGovernor: spends one upstream credential's budget: fair queue, learned or adaptive rate, shared pause.
 import { systemClock, type Clock } from '../clock.js'
-import { RateLimitAlgorithm, type LimitDecision, type LimitRule, type RateLimitStore } from '../limiter/types.js'
-import { budgetRate } from './budget.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
+import { budgetRate, type UpstreamBudget } from './budget.js'
 import { AIMDController } from './aimd.js'
+import { BudgetPacer } from './budget-pacer.js'
 import { FairQueue, type QueueEntry } from './fair-queue.js'
 import { parseThrottleHints, type HeadersLike } from './hints.js'
 import { LearnedLimit } from './learned-limit.js'
+import { paceRule, paceWindowMs, type PaceRule } from './pacing.js'
 import { UpstreamQueueError } from './queue-error.js'
-import { SharedPause, SharedRate } from './shared-state.js'
+import { SharedUpstreamState } from './shared-state.js'
 import type { AcquireOptions, ObserveResult, Permit, RateSource, UpstreamGovernorOptions, UpstreamStatus } from './types.js'
 
 interface Waiter extends QueueEntry {
@@ -23,7 +25,7 @@ interface Waiter extends QueueEntry {
  * Governs one upstream key. Requests `acquire()` a permit (queued fairly while the budget or a pause holds them),
  * and every upstream response is fed to `observe()` so the governor learns the limit and backs off.
  * @example
- * const governor = new UpstreamGovernor({ key: upstreamKey(origin, credentialKey(auth)), store, budget: { requestsPerSecond: 5 } })
+ * const governor = new UpstreamGovernor({ key: upstreamKey(origin, credentialKey(auth)), budget: { requestsPerSecond: 5 } })
  * await governor.acquire({ callerId: 'worker-1', signal })
  * const res = await fetch(url)
  * const { throttled, retryAfterMs } = governor.observe(res)
@@ -31,18 +33,19 @@ interface Waiter extends QueueEntry {
 export class UpstreamGovernor {
   readonly key: string
   readonly #o: Required<Pick<UpstreamGovernorOptions, 'fallback429Ms' | 'fallback503Ms' | 'maxFallbackMs' | 'jitter' | 'maxWaitMs'>>
-  readonly #store: RateLimitStore
-  readonly #storeKey: string
   readonly #clock: Clock
   readonly #random: () => number
   readonly #retryOn: ReadonlySet<number>
   readonly #configuredRate: number | undefined
-  readonly #burst: number | undefined
+  readonly #budget: UpstreamBudget | undefined
   readonly #aimd: AIMDController
   readonly #queue: FairQueue<Waiter>
-  readonly #shared: SharedPause | undefined
-  readonly #sharedRate: SharedRate | undefined
-  #rateSyncedAt = Number.NEGATIVE_INFINITY
+  readonly #pacer: BudgetPacer
+  readonly #shared: boolean
+  #rateSyncedAt: number
+  /** Ms the budget held requests back since the shared AIMD rate was last told of a success. */
+  #limitedMsSinceSync = 0
+  #paceRule: PaceRule | undefined
   readonly #onError: ((error: Error) => void) | undefined
 
   #pausedUntil = 0
@@ -58,9 +61,8 @@ export class UpstreamGovernor {
 
   constructor(options: UpstreamGovernorOptions) {
     this.key = options.key
-    this.#store = options.store
-    this.#storeKey = `upstream:${options.key}`
     this.#clock = options.clock ?? systemClock
+    this.#rateSyncedAt = this.#clock.now()
     this.#random = options.random ?? Math.random
     this.#retryOn = new Set(options.retryOn ?? [429, 503])
     this.#o = {
@@ -71,20 +73,27 @@ export class UpstreamGovernor {
       maxWaitMs: options.maxWaitMs ?? 60_000,
     }
     this.#configuredRate = budgetRate(options.budget)
-    this.#burst = options.budget?.burstSize
+    this.#budget = options.budget
     // Start low and let slow start find the rate: a first burst at maxRate would meet a wall of 429s.
-    const adaptive = { ...options.adaptive }
+    const adaptive = { growWhenUsedOnly: true, ...options.adaptive }
     this.#aimd = new AIMDController(adaptive, options.initialRatePerSecond ?? Math.max(adaptive.minRate ?? 0.1, 1))
     this.#queue = new FairQueue<Waiter>({
       ...(options.maxQueueLength !== undefined && { maxQueueLength: options.maxQueueLength }),
       ...(options.idleMs !== undefined && { idleMs: options.idleMs }),
       ...(options.fairShare !== undefined && { fairShare: options.fairShare }),
+      ...(options.maxCallers !== undefined && { maxCallers: options.maxCallers }),
     })
-    const prefix = options.prefix ?? 'tollgate'
-    const tag = `${prefix}:upstream:{${options.key}}`
-    this.#shared = options.redis ? new SharedPause(options.redis, `${tag}:pause`) : undefined
-    this.#sharedRate = options.redis ? new SharedRate(options.redis, `${tag}:rate`, this.#aimd.options, this.#aimd.rate) : undefined
+    const tag = `${options.prefix ?? 'tollgate'}:upstream:{${options.key}}`
+    const timeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+    const shared = options.redis ? new SharedUpstreamState(options.redis, tag, this.#aimd.options, this.#aimd.rate, timeoutMs) : undefined
+    this.#shared = shared !== undefined
     this.#onError = options.onError
+    this.#pacer = new BudgetPacer({
+      shared,
+      clock: this.#clock,
+      ...(options.storeRetryMs !== undefined && { retryMs: options.storeRetryMs }),
+      onError: (error) => this.#fault(error),
+    })
   }
 
   /** The rate in force, requests/s, and where it comes from. */
@@ -199,7 +208,7 @@ export class UpstreamGovernor {
       rateSource: source,
       pausedUntil: this.#pausedUntil > now ? this.#pausedUntil : null,
       throttles: this.#throttles,
-      queued: this.#queue.length + (this.#head && !this.#head.settled ? 1 : 0),
+      queued: this.queued,
       callers: this.#queue.stats(now).map((caller) => ({ ...caller, ratePerSecond: caller.share * ratePerSecond })),
     }
   }
@@ -207,6 +216,21 @@ export class UpstreamGovernor {
   /** Requests `callerId` has waiting here. */
   queuedOf(callerId: string): number {
     return this.#queue.queuedOf(callerId)
+  }
+
+  /** Requests waiting for a permit (O(1), unlike status()). */
+  get queued(): number {
+    return this.#queue.length + (this.#head && !this.#head.settled ? 1 : 0)
+  }
+
+  /** Callers tracked for shares and statistics (bounded by maxCallers). */
+  get trackedCallers(): number {
+    return this.#queue.trackedCallers
+  }
+
+  /** Whether the shared state in Redis is being skipped after a failure (local pacing). */
+  get pacingLocally(): boolean {
+    return this.#pacer.local
   }
 
   /** The caller's share (0..1) of the budget if it sent now. */
@@ -224,34 +248,43 @@ export class UpstreamGovernor {
   }
 
   #waitForUnits(units: number, cost: number, now: number): number {
-    const rate = this.rate(now).ratePerSecond
+    const rule = this.#rule(now)
     const startAt = Math.max(now, this.#pausedUntil, this.#readyAt)
-    return startAt - now + (Math.max(0, units - cost) / rate) * 1000
+    return startAt - now + Math.max(0, units - cost) * (paceWindowMs(rule) / rule.burst)
   }
 
   #pause(until: number, now: number): void {
     if (until <= this.#pausedUntil || until <= now) return
     this.#pausedUntil = until
-    this.#shared?.extend(until - now).catch((error: unknown) => this.#fault(error))
+    this.#pacer.write((shared) => shared.extendPause(until - now))
   }
 
-  /** With Redis and no known limit, every instance moves one shared AIMD rate (throttles at once, successes once per interval). */
+  /**
+   * With Redis and no known limit, every instance moves one shared AIMD rate: throttles at once, successes once per
+   * interval and only when this instance waited for the shared budget at least half of that time (its own sends
+   * are only a part of the rate's use, so they cannot tell whether the rate was the limit).
+   */
   #syncRate(throttled: boolean, now: number): void {
-    if (!this.#sharedRate || this.rate(now).source !== 'adaptive') return
-    if (!throttled && now - this.#rateSyncedAt < this.#aimd.options.intervalMs) return
+    if (!this.#shared || this.rate(now).source !== 'adaptive') return
+    const elapsed = now - this.#rateSyncedAt
+    if (!throttled && (elapsed < this.#aimd.options.intervalMs || this.#limitedMsSinceSync < Math.min(elapsed, 60_000) / 2)) return
     this.#rateSyncedAt = now
-    this.#sharedRate
-      .record(throttled ? 'throttle' : 'success')
-      .then((rate) => {
+    this.#limitedMsSinceSync = 0
+    this.#pacer.write(
+      (shared) => shared.recordOutcome(throttled ? 'throttle' : 'success'),
+      (rate) => {
         if (Number.isFinite(rate) && rate > 0) this.#aimd.rate = rate
-      })
-      .catch((error: unknown) => this.#fault(error))
+      },
+    )
   }
 
-  #rules(now: number): LimitRule[] {
-    const rate = this.rate(now).ratePerSecond
-    const burst = Math.max(1, this.#burst ?? (this.rate(now).source === 'configured' ? Math.floor(rate) : 1))
-    return [{ algorithm: RateLimitAlgorithm.TOKEN_BUCKET, limit: rate * 60, windowMs: 60_000, burst }]
+  /** The pace of the rate in force, recomputed only when the rate changes. */
+  #rule(now: number): PaceRule {
+    const { ratePerSecond, source } = this.rate(now)
+    const cached = this.#paceRule
+    if (cached && cached.intervalMs === 1_000 / ratePerSecond) return cached
+    this.#paceRule = paceRule(ratePerSecond, this.#budget, source === 'configured', this.#shared)
+    return this.#paceRule
   }
 
   #pump(): void {
@@ -279,17 +312,20 @@ export class UpstreamGovernor {
         await this.#sleep(this.#pausedUntil - now)
         continue
       }
-      // Both go out together: one round trip of latency per decision.
-      const [sharedPauseMs, decision] = await Promise.all([this.#sharedPauseMs(), this.#consume(waiter.cost, now)])
+      // One call: the shared pause and the budget (one round trip to Redis, under its deadline).
+      const rule = this.#rule(now)
+      const verdict = await this.#pacer.take(rule, waiter.cost, waiter.callerId, this.#queue.othersQueued(waiter.callerId))
       now = this.#clock.now()
-      if (sharedPauseMs > 0) {
-        this.#pausedUntil = Math.max(this.#pausedUntil, now + sharedPauseMs)
+      if (verdict.pauseMs > 0) {
+        this.#pausedUntil = Math.max(this.#pausedUntil, now + verdict.pauseMs)
         continue
       }
-      if (!decision.allowed) {
-        this.#readyAt = now + decision.retryAfterMs
+      if (verdict.waitMs > 0) {
+        this.#readyAt = now + verdict.waitMs
         // Poll at least every second: the rate may rise (learning, AIMD) while we sleep.
-        await this.#sleep(Math.min(Math.max(1, decision.retryAfterMs), 1_000))
+        await this.#sleep(Math.min(verdict.waitMs, 1_000))
+        const waited = this.#clock.now() - now
+        this.#limitedMsSinceSync += waited
         continue
       }
       this.#head = undefined
@@ -298,27 +334,8 @@ export class UpstreamGovernor {
     }
   }
 
-  async #consume(cost: number, now: number): Promise<LimitDecision> {
-    try {
-      return await this.#store.consume(this.#storeKey, this.#rules(now), cost)
-    } catch (error) {
-      // A store fault must not stall every caller: fall back to the upstream's own signals and the pause.
-      this.#fault(error)
-      return { allowed: true, limit: 0, remaining: 0, resetAt: now, retryAfterMs: 0, ruleIndex: 0 }
-    }
-  }
-
-  async #sharedPauseMs(): Promise<number> {
-    if (!this.#shared) return 0
-    try {
-      return await this.#shared.remainingMs()
-    } catch (error) {
-      this.#fault(error)
-      return 0
-    }
-  }
-
   #grant(waiter: Waiter, now: number): void {
+    this.#aimd.onSent(waiter.cost)
     const spentUntil = this.#learned.spend(waiter.cost, now)
     if (spentUntil !== undefined) this.#pause(spentUntil, now)
     const waitedMs = now - waiter.enqueuedAt

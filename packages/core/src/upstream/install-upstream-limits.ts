@@ -2,7 +2,6 @@
 import type { Redis } from 'ioredis'
 import type { Context } from 'hono'
 import type { APIGateway } from '../gateway.js'
-import type { RateLimitStore } from '../limiter/types.js'
 import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
 import type { z } from 'zod'
 import type { upstreamGatewaySchema } from './schema.js'
@@ -19,7 +18,6 @@ const DEFAULT_TIER_WEIGHTS = { free: 1, basic: 2, premium: 4, enterprise: 8 }
 export const installUpstreamLimits = (
   gateway: APIGateway,
   deps: {
-    store: RateLimitStore
     redis: Redis | undefined
     prefix: string
     /** One upstream exchange; `throttleStatuses` must not count as upstream failures (breakers). */
@@ -28,12 +26,12 @@ export const installUpstreamLimits = (
 ): UpstreamGovernors => {
   const { metrics, logger, clock, options } = gateway
   const governors = new UpstreamGovernors({
-    store: deps.store,
     redis: deps.redis,
+    storeTimeoutMs: options.storeTimeoutMs,
     prefix: deps.prefix,
     clock,
     presets: options.upstreamPresets,
-    onError: (error) => logger.warn('upstream limit state error:', error.message),
+    onError: (error) => logger.warn(`upstream limits: Redis failed (${error.message}); pacing locally until it answers again`),
   })
   const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
   gateway.setStage('upstreamLimit', (route) =>

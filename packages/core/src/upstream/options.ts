@@ -27,6 +27,8 @@ export interface ResolvedUpstreamLimit {
   adaptive: Partial<Pick<AIMDOptions, 'increase' | 'decrease' | 'minRate' | 'maxRate'>>
   initialRatePerSecond: number | undefined
   maxQueueLength: number
+  maxCallers: number
+  storeTimeoutMs: number | undefined
   resourceFor: UpstreamPreset['resourceFor']
 }
 
@@ -87,6 +89,8 @@ export const resolveUpstreamLimit = (
     adaptive,
     initialRatePerSecond: preset?.initialRatePerSecond,
     maxQueueLength: o.maxQueueLength ?? 1_000,
+    maxCallers: o.maxCallers ?? 10_000,
+    storeTimeoutMs: o.storeTimeoutMs,
     resourceFor: preset?.resourceFor,
   }
 }

@@ -94,7 +94,10 @@ describe('resolveUpstreamLimit', () => {
       fallback503Ms: 5_000,
       jitter: 0.2,
       maxQueueLength: 1_000,
+      maxCallers: 10_000,
+      storeTimeoutMs: undefined,
     })
+    expect(resolveUpstreamLimit({ maxCallers: 500, storeTimeoutMs: 1_000 })).toMatchObject({ maxCallers: 500, storeTimeoutMs: 1_000 })
   })
 
   it('starts from the preset; route fields win, and a route rate replaces the preset rate', () => {
@@ -128,6 +131,8 @@ describe('resolveUpstreamLimit', () => {
     [{ adaptive: { minRate: 5, maxRate: 1 } }, 'upstreamLimit.adaptive.minRate'],
     [{ adaptive: { slope: 1 } }, 'upstreamLimit.adaptive.slope'],
     [{ maxQueueLength: 0 }, 'upstreamLimit.maxQueueLength'],
+    [{ maxCallers: -1 }, 'upstreamLimit.maxCallers'],
+    [{ storeTimeoutMs: 0 }, 'upstreamLimit.storeTimeoutMs'],
     [{ requestsPerHour: 5 }, 'upstreamLimit.requestsPerHour'],
   ])('rejects %j naming %s', (options, field) => {
     expect(() => resolveUpstreamLimit(options as never)).toThrow(ConfigError)

@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Route } from '../routing/route.js'
-import { countingStore } from './counting-store.test-helper.js'
 import type { UpstreamLimitOptions } from './options.js'
 import { mergePresetOverrides } from './presets.js'
 import { UpstreamGovernors } from './registry.js'
@@ -15,7 +14,7 @@ afterEach(() => governors?.close())
 
 describe('UpstreamGovernors', () => {
   it('keeps one governor per upstream + credential (+ resource), never holding the secret', async () => {
-    governors = new UpstreamGovernors({ store: countingStore() })
+    governors = new UpstreamGovernors({})
     const r = route({ preset: 'github', callerHeader: 'x-worker' })
     const sent: string[] = []
     const app = new Hono()
@@ -51,7 +50,7 @@ describe('UpstreamGovernors', () => {
   })
 
   it('resolves the route option against merged presets and caches it', () => {
-    governors = new UpstreamGovernors({ store: countingStore(), presets: mergePresetOverrides({ crm: { requestsPerMinute: 30 } }) })
+    governors = new UpstreamGovernors({ presets: mergePresetOverrides({ crm: { requestsPerMinute: 30 } }) })
     const r = route({ preset: 'crm' }, 'https://crm.example')
     expect(governors.limitFor(r).budget).toEqual({ requestsPerMinute: 30 })
     expect(governors.limitFor(r)).toBe(governors.limitFor(r))

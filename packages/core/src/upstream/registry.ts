@@ -1,6 +1,5 @@
 // One UpstreamGovernor per upstream + credential (+ resource), created on first use from the route's upstreamLimit.
 import type { Clock } from '../clock.js'
-import type { RateLimitStore } from '../limiter/types.js'
 import type { Route } from '../routing/route.js'
 import { UpstreamGovernor } from './governor.js'
 import type { UpstreamStatus } from './types.js'
@@ -10,10 +9,10 @@ import type { UpstreamRedis } from './shared-state.js'
 import { upstreamKey } from './upstream-key.js'
 
 export interface UpstreamGovernorsOptions {
-  /** The limiter's store (memory or Redis): budgets live there. */
-  store: RateLimitStore
-  /** Shares pauses across instances. */
-  redis?: UpstreamRedis
+  /** Shares budgets, pauses and AIMD rates across instances; absent → each instance paces on its own. */
+  redis?: UpstreamRedis | undefined
+  /** The gateway's storeTimeoutMs: deadline of each Redis call (a route's `upstreamLimit.storeTimeoutMs` wins). */
+  storeTimeoutMs?: number | undefined
   prefix?: string
   clock?: Clock
   /** Presets after overrides (mergePresetOverrides / loadPresetOverrides). Default: the built-in ones. */
@@ -29,7 +28,7 @@ export const routeOrigin = (route: Route): string => [...new Set(route.pool.targ
 /**
  * Creates and keeps governors; `governorFor` is what `upstreamLimitStage` needs.
  * @example
- * const governors = new UpstreamGovernors({ store })
+ * const governors = new UpstreamGovernors({ redis })
  * app.use(upstreamLimitStage(route, { governorFor: governors.governorFor, send }))
  */
 export class UpstreamGovernors {
@@ -62,9 +61,9 @@ export class UpstreamGovernors {
     }
     this.#sweep(now)
     const limit = this.limitFor(route)
+    const storeTimeoutMs = limit.storeTimeoutMs ?? this.#options.storeTimeoutMs
     const governor = new UpstreamGovernor({
       key,
-      store: this.#options.store,
       ...(limit.budget && { budget: limit.budget }),
       adaptive: limit.adaptive,
       ...(limit.initialRatePerSecond !== undefined && { initialRatePerSecond: limit.initialRatePerSecond }),
@@ -75,7 +74,9 @@ export class UpstreamGovernors {
       maxWaitMs: limit.maxWaitMs,
       maxQueueLength: limit.maxQueueLength,
       fairShare: limit.fairShare,
+      maxCallers: limit.maxCallers,
       ...(this.#options.redis && { redis: this.#options.redis }),
+      ...(storeTimeoutMs !== undefined && { storeTimeoutMs }),
       ...(this.#options.prefix !== undefined && { prefix: this.#options.prefix }),
       ...(this.#options.clock && { clock: this.#options.clock }),
       ...(this.#options.onError && { onError: this.#options.onError }),
@@ -97,7 +98,7 @@ export class UpstreamGovernors {
   #sweep(now: number): void {
     const idleMs = this.#options.idleMs ?? 600_000
     for (const [key, entry] of this.#governors) {
-      if (now - entry.lastUsedAt > idleMs && entry.governor.status().queued === 0) {
+      if (now - entry.lastUsedAt > idleMs && entry.governor.queued === 0) {
         entry.governor.close()
         this.#governors.delete(key)
       }

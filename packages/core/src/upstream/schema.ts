@@ -48,6 +48,10 @@ export const upstreamLimitSchema = z.strictObject({
   adaptive: adaptiveSchema.optional(),
   /** Most requests waiting for this upstream at once. Default 1 000. */
   maxQueueLength: positive().optional(),
+  /** Most callers tracked per upstream for fair shares; past it the least recently active idle one is forgotten. Default 10 000. */
+  maxCallers: integer(1, 10_000_000).optional(),
+  /** Deadline of each Redis call of the shared budget, pause and AIMD rate, in ms. Default: the gateway's storeTimeoutMs. */
+  storeTimeoutMs: number(1, 60_000).optional(),
 })
 
 export type UpstreamLimitOptions = z.input<typeof upstreamLimitSchema>

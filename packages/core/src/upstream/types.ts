@@ -1,6 +1,5 @@
 // The governor's contract: its options, what acquire() grants, what observe() learns and what status() reports.
 import type { Clock } from '../clock.js'
-import type { RateLimitStore } from '../limiter/types.js'
 import type { AIMDOptions } from './aimd.js'
 import type { UpstreamBudget } from './budget.js'
 import type { CallerStats } from './fair-queue.js'
@@ -10,8 +9,6 @@ import type { UpstreamRedis } from './shared-state.js'
 export interface UpstreamGovernorOptions {
   /** Identifies the upstream + credential (+ resource): see `upstreamKey()`. */
   key: string
-  /** The limiter's store: the budget is a token bucket in it (shared when the store is Redis). */
-  store: RateLimitStore
   budget?: UpstreamBudget
   adaptive?: Partial<AIMDOptions>
   /** Rate AIMD starts from when nothing is configured or learned. Default 1 request/s (within min/max). */
@@ -30,9 +27,15 @@ export interface UpstreamGovernorOptions {
   maxQueueLength?: number
   /** A caller idle this long drops out of the share. Default 30 000 ms. */
   idleMs?: number
+  /** Most callers tracked for shares and statistics; past it the least recently active idle one is forgotten. Default 10 000. */
+  maxCallers?: number
   fairShare?: boolean
-  /** Shares the pause across instances. */
+  /** Shares the budget, the pause and the AIMD rate across instances. Absent: every figure is local. */
   redis?: UpstreamRedis
+  /** Deadline of each Redis call, in ms; past it the governor paces locally. Default DEFAULT_STORE_TIMEOUT_MS. */
+  storeTimeoutMs?: number
+  /** After a Redis failure or timeout, pace locally this long before trying Redis again. Default 1 000 ms. */
+  storeRetryMs?: number
   /** Redis key prefix. Default "tollgate". */
   prefix?: string
   clock?: Clock
