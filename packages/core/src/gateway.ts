@@ -32,16 +32,15 @@ import { settleBodies } from './server/settle-body.js'
 import { internalError } from './server/internal-error.js'
 import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager } from './keys/api-key-manager.js'
-import { authStage, identifyCaller } from './keys/auth-stage.js'
 import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
-import { installCache } from './cache/install-cache.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
 import { createGatewayStores, type GatewayStores } from './gateway-stores.js'
-import { installRateLimits, rateLimitError } from './limiter/install-rate-limits.js'
+import { rateLimitError } from './limiter/capability.js'
 import { parseTier } from './limiter/config.js'
 import './limiter/options.js'
-import { installUpstreamLimits } from './upstream/install-upstream-limits.js'
-import type { UpstreamGovernors } from './upstream/registry.js'
+import type { UpstreamStatus } from './upstream/types.js'
+import { CAPABILITIES } from './capabilities.js'
+import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName } from './host.js'
 import { listUpstreamPresets } from './upstream/presets.js'
 import { requireToken } from './admin/admin-api.js'
 
@@ -72,12 +71,10 @@ export interface RequestEvent {
   error: string | undefined
 }
 
-/** A gateway stage factory: given a route, the middleware that applies to it, or undefined to skip. */
-export type StageFactory = (route: Route) => MiddlewareHandler | undefined
+export type { StageFactory, StageName } from './host.js'
 
-/** Named stage slots, run in this order after custom middleware: auth → rate limit → cache → upstream limit. */
-export type StageName = 'auth' | 'rateLimit' | 'cache' | 'upstreamLimit'
-const STAGE_ORDER: readonly StageName[] = ['auth', 'rateLimit', 'cache', 'upstreamLimit']
+/** Stage slots in the order they run after custom middleware: the capabilities' `order`. */
+const STAGE_ORDER = [...CAPABILITIES].sort((a, b) => a.order - b.order).map((capability) => capability.name as StageName)
 
 /** What the hot path needs per route, built once: its middleware chain and its metrics handle. */
 interface CompiledRoute {
@@ -120,11 +117,11 @@ export class APIGateway {
   readonly #dispatcher: Agent
   readonly #forwarder: Forwarder
   readonly #trustProxy: ProxyTrust
-  readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
+  readonly #lifecycle: LifecycleHooks[] = []
+  readonly #services: Partial<HostServices> = {}
   readonly #health = new Map<string, () => unknown>()
   readonly #clientTiers: ClientTiers
   readonly #stores: GatewayStores
-  readonly #upstreams: UpstreamGovernors
   #server: Server | undefined
   #started = false
 
@@ -167,15 +164,8 @@ export class APIGateway {
             ...options.apiKeys,
           })
     this.#clientTiers = new ClientTiers(this.apiKeyManager)
-    const callerIdentity = identifyCaller({ manager: this.apiKeyManager })
-    this.setStage('auth', (route) => authStage(route, { manager: this.apiKeyManager }) ?? callerIdentity)
-    installRateLimits(this, stores.rateLimit)
-    installCache(this, stores.cache)
-    this.#upstreams = installUpstreamLimits(this, {
-      redis: stores.redis,
-      prefix: stores.prefix,
-      send: this.#forwarder.forwardOnce,
-    })
+    const host = this.#host()
+    for (const capability of CAPABILITIES) capability.install(host)
     this.addHealthCheck('stores', () => stores.health())
     this.metrics.section('stores', () => stores.health())
     this.metrics.prometheus(() => stores.prometheus())
@@ -222,8 +212,8 @@ export class APIGateway {
   }
 
   /** Each upstream-limited upstream: rate, pause, throttles and its callers' shares (also at GET /_upstreams). */
-  upstreamStatus(): ReturnType<UpstreamGovernors['status']> {
-    return this.#upstreams.status()
+  upstreamStatus(): UpstreamStatus[] {
+    return this.#services.upstreamStatus?.() ?? []
   }
 
   /** Handles a Fetch API request without a socket (tests, serverless, mounting). */
@@ -324,7 +314,7 @@ export class APIGateway {
   }
 
   /** Registers work done on start() and stop() (health checkers, stores, timers). */
-  addLifecycle(hooks: { start?: () => void | Promise<void>; stop?: () => void | Promise<void> }): this {
+  addLifecycle(hooks: LifecycleHooks): this {
     this.#lifecycle.push(hooks)
     return this
   }
@@ -426,6 +416,24 @@ export class APIGateway {
     }
     for (const [name, report] of this.#health) out[name] = report()
     return out
+  }
+
+  /** The slice of this gateway that capabilities install through. */
+  #host(): GatewayHost {
+    return {
+      options: this.options,
+      logger: this.logger,
+      clock: this.clock,
+      metrics: this.metrics,
+      stores: this.#stores,
+      apiKeyManager: this.apiKeyManager,
+      sendOnce: this.#forwarder.forwardOnce,
+      clientTier: (id) => this.clientTier(id),
+      setStage: (name, factory) => void this.setStage(name, factory),
+      addLifecycle: (hooks) => void this.addLifecycle(hooks),
+      addHealthCheck: (name, report) => void this.addHealthCheck(name, report),
+      provide: (name, service) => void (this.#services[name] = service),
+    }
   }
 
   #createApp(): Hono {

@@ -1,11 +1,9 @@
-// Plugs upstream-aware limits into a gateway: the terminal stage, /_upstreams figures in metrics, and shutdown.
-import type { Redis } from 'ioredis'
-import type { Context } from 'hono'
-import type { APIGateway } from '../gateway.js'
-import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
+// Upstream-aware limits as a capability: the governed terminal step, /_upstreams figures in metrics, and shutdown.
 import type { z } from 'zod'
-import type { upstreamGatewaySchema } from './schema.js'
+import { defineCapability } from '../capability.js'
+import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
 import { UpstreamGovernors } from './registry.js'
+import { upstreamGatewaySchema, upstreamLimitRouteSchema } from './schema.js'
 import type { UpstreamStatus } from './types.js'
 import { upstreamLimitStage, weightByTier } from './upstream-limit-stage.js'
 
@@ -13,41 +11,46 @@ declare module '../options.js' {
   interface GatewayOptions extends z.input<typeof upstreamGatewaySchema> {}
 }
 
+declare module '../host.js' {
+  interface HostServices {
+    /** Each upstream-limited upstream's figures (gateway.upstreamStatus(), GET /_upstreams). */
+    upstreamStatus: () => UpstreamStatus[]
+  }
+}
+
 const DEFAULT_TIER_WEIGHTS = { free: 1, basic: 2, premium: 4, enterprise: 8 }
 
-export const installUpstreamLimits = (
-  gateway: APIGateway,
-  deps: {
-    redis: Redis | undefined
-    prefix: string
-    /** One upstream exchange; `throttleStatuses` must not count as upstream failures (breakers). */
-    send: (c: Context, throttleStatuses: readonly number[]) => Promise<Response>
+export const upstreamLimitCapability = defineCapability({
+  name: 'upstreamLimit',
+  order: 400,
+  schema: upstreamLimitRouteSchema,
+  gatewaySchema: upstreamGatewaySchema,
+  install(host) {
+    const { metrics, logger, clock, options, stores } = host
+    const governors = new UpstreamGovernors({
+      redis: stores.redis,
+      storeTimeoutMs: options.storeTimeoutMs,
+      prefix: stores.prefix,
+      clock,
+      presets: options.upstreamPresets,
+      onError: (error) => logger.warn(`upstream limits: Redis failed (${error.message}); pacing locally until it answers again`),
+    })
+    const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
+    host.setStage('upstreamLimit', (route) =>
+      upstreamLimitStage(route, {
+        // Resolved by the registry, so presets from the gateway's options (overrides files) are known to routes.
+        limit: route.raw.upstreamLimit ? governors.limitFor(route) : undefined,
+        governorFor: governors.governorFor,
+        send: (c) => host.sendOnce(c, governors.limitFor(route).retryOn),
+        weightFor,
+      }),
+    )
+    host.provide('upstreamStatus', () => governors.status())
+    metrics.section('upstreams', () => governors.status())
+    metrics.prometheus(() => upstreamFamilies(governors.status()))
+    host.addLifecycle({ stop: () => governors.close() })
   },
-): UpstreamGovernors => {
-  const { metrics, logger, clock, options } = gateway
-  const governors = new UpstreamGovernors({
-    redis: deps.redis,
-    storeTimeoutMs: options.storeTimeoutMs,
-    prefix: deps.prefix,
-    clock,
-    presets: options.upstreamPresets,
-    onError: (error) => logger.warn(`upstream limits: Redis failed (${error.message}); pacing locally until it answers again`),
-  })
-  const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
-  gateway.setStage('upstreamLimit', (route) =>
-    upstreamLimitStage(route, {
-      // Resolved by the registry, so presets from the gateway's options (overrides files) are known to routes.
-      limit: route.raw.upstreamLimit ? governors.limitFor(route) : undefined,
-      governorFor: governors.governorFor,
-      send: (c) => deps.send(c, governors.limitFor(route).retryOn),
-      weightFor,
-    }),
-  )
-  metrics.section('upstreams', () => governors.status())
-  metrics.prometheus(() => upstreamFamilies(governors.status()))
-  gateway.addLifecycle({ stop: () => governors.close() })
-  return governors
-}
+})
 
 /** Prometheus families for each upstream budget and its active callers. */
 export const upstreamFamilies = (statuses: readonly UpstreamStatus[]): PrometheusFamily[] => {

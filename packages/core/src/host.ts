@@ -1,0 +1,53 @@
+// GatewayHost: the narrow slice of the gateway a capability's install() gets — never the APIGateway class itself.
+import type { Context, MiddlewareHandler } from 'hono'
+import type { Clock } from './clock.js'
+import type { GatewayStores } from './gateway-stores.js'
+import type { APIKeyManager } from './keys/api-key-manager.js'
+import type { GatewayMetrics } from './metrics/gateway-metrics.js'
+import type { GatewayOptions, Logger } from './options.js'
+import type { Route } from './routing/route.js'
+
+/** A gateway stage factory: given a route, the middleware that applies to it, or undefined to skip. */
+export type StageFactory = (route: Route) => MiddlewareHandler | undefined
+
+/** Named stage slots, run in capability order after custom middleware: auth → rate limit → cache → upstream limit. */
+export type StageName = 'auth' | 'rateLimit' | 'cache' | 'upstreamLimit'
+
+/** Work done on the gateway's start() and stop() (stores, timers, health checkers). */
+export interface LifecycleHooks {
+  start?: () => void | Promise<void>
+  stop?: () => void | Promise<void>
+}
+
+/**
+ * One upstream exchange for a route's terminal step; `throttleStatuses` are answers that must not count as
+ * upstream failures (breakers).
+ */
+export type SendOnce = (c: Context, throttleStatuses: readonly number[]) => Promise<Response>
+
+/**
+ * What a capability offers back to the gateway (read by its public methods). Capabilities add their entries by
+ * declaration merging, as they do for GatewayOptions and RouteOptions.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface HostServices {}
+
+/** What a capability's install() may use: set a stage, add lifecycle and health, metrics, clock, logger, stores. */
+export interface GatewayHost {
+  readonly options: Readonly<GatewayOptions>
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly metrics: GatewayMetrics
+  readonly stores: GatewayStores
+  readonly apiKeyManager: APIKeyManager
+  /** One upstream exchange without retries (the forwarder's), for a governed terminal step. */
+  readonly sendOnce: SendOnce
+  /** The tier a client id was put on at runtime (setClientTier), if any. */
+  clientTier(id: string): string | undefined
+  setStage(name: StageName, factory: StageFactory): void
+  addLifecycle(hooks: LifecycleHooks): void
+  /** Adds a section to /_health. */
+  addHealthCheck(name: string, report: () => unknown): void
+  /** Offers a service to the gateway's public methods (e.g. the upstream-limit status behind upstreamStatus()). */
+  provide<K extends keyof HostServices>(name: K, service: HostServices[K]): void
+}
