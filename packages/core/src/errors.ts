@@ -56,7 +56,15 @@ export const errorResponse = (status: ContentfulStatusCode, code: ErrorCode, mes
     headers: { 'content-type': 'application/json; charset=UTF-8', ...headers },
   })
 
-/** Answers with the JSON error shape from inside a Hono handler or middleware. */
+/** The one place that marks a response as made by the gateway (read by request events, logs and the cache). */
+export const markGatewayMade = (c: Context, code: ErrorCode): void => {
+  c.set('gatewayError', code)
+}
+
+/**
+ * Answers with the JSON error shape from inside a Hono handler or middleware. Every response the gateway makes
+ * itself goes through here or gatewayErrorResponse, which mark it as gateway-made (`c.get('gatewayError')`).
+ */
 export const jsonError = (
   c: Context,
   status: ContentfulStatusCode,
@@ -64,8 +72,15 @@ export const jsonError = (
   message: string,
   headers?: Record<string, string>,
 ): Response => {
+  markGatewayMade(c, code)
   if (headers) for (const name in headers) c.header(name, headers[name])
   return c.json(errorBody(code, message), status)
+}
+
+/** A thrown GatewayError as the gateway's answer, marked like every other (see jsonError). */
+export const gatewayErrorResponse = (c: Context, error: GatewayError): Response => {
+  markGatewayMade(c, error.code)
+  return error.getResponse()
 }
 
 /**

@@ -91,6 +91,28 @@ describe('errors', () => {
     expect(up.count()).toBe(0)
   })
 
+  it('marks every response the gateway made itself (404, 405, 401, 413) in its request event, and no upstream answer', async () => {
+    const up = await h.upstream()
+    const events: RequestEvent[] = []
+    const gateway = new APIGateway({ logger: captureLogger() })
+    gateway.on('request', (e) => events.push(e))
+    gateway.registerRoute('/api/users', up.url, { methods: ['GET', 'POST'], maxBodyBytes: 4 })
+    gateway.registerRoute('/private', up.url, { requireAuth: true })
+    await gateway.fetch(new Request('http://gw/nowhere'))
+    await gateway.fetch(new Request('http://gw/api/users', { method: 'DELETE' }))
+    await gateway.fetch(new Request('http://gw/private'))
+    await gateway.fetch(new Request('http://gw/api/users', { method: 'POST', body: 'too large', headers: { 'content-length': '9' } }))
+    await gateway.fetch(new Request('http://gw/api/users'))
+    expect(events.map((e) => [e.status, e.error])).toEqual([
+      [404, 'route_not_found'],
+      [405, 'method_not_allowed'],
+      [401, 'missing_api_key'],
+      [413, 'payload_too_large'],
+      [200, undefined],
+    ])
+    await gateway.stop()
+  })
+
   it('rejects bad registerRoute arguments with errors that name the field', () => {
     const gateway = new APIGateway({ logger: captureLogger() })
     expect(() => gateway.registerRoute('api', 'http://127.0.0.1:1')).toThrow(/prefix must be a path starting with "\/"/)

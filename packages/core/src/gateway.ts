@@ -9,7 +9,7 @@ import type { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
-import { ConfigError, GatewayError, jsonError } from './errors.js'
+import { ConfigError, GatewayError, gatewayErrorResponse, jsonError } from './errors.js'
 import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
 import type { GatewayOptions, Logger } from './options.js'
@@ -40,7 +40,7 @@ import { parseTier } from './limiter/config.js'
 import './limiter/options.js'
 import type { UpstreamStatus } from './upstream/types.js'
 import { CAPABILITIES } from './capabilities.js'
-import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName } from './host.js'
+import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName, Terminal, TerminalFactory } from './host.js'
 import { listUpstreamPresets } from './upstream/presets.js'
 import { requireToken } from './admin/admin-api.js'
 
@@ -76,9 +76,10 @@ export type { StageFactory, StageName } from './host.js'
 /** Stage slots in the order they run after custom middleware: the capabilities' `order`. */
 const STAGE_ORDER = [...CAPABILITIES].sort((a, b) => a.order - b.order).map((capability) => capability.name as StageName)
 
-/** What the hot path needs per route, built once: its middleware chain and its metrics handle. */
+/** What the hot path needs per route, built once: its middleware chain, its last step and its metrics handle. */
 interface CompiledRoute {
   pipeline: readonly MiddlewareHandler[]
+  terminal: Terminal
   metrics: RouteMetrics
 }
 
@@ -112,6 +113,7 @@ export class APIGateway {
   readonly #routes = new RouteTable()
   readonly #middleware: MiddlewareHandler[] = []
   readonly #stages = new Map<StageName, StageFactory>()
+  readonly #terminals: TerminalFactory[] = []
   #pipelines = new WeakMap<Route, CompiledRoute>()
   readonly #events = new EventEmitter()
   readonly #dispatcher: Agent
@@ -430,6 +432,10 @@ export class APIGateway {
       sendOnce: this.#forwarder.forwardOnce,
       clientTier: (id) => this.clientTier(id),
       setStage: (name, factory) => void this.setStage(name, factory),
+      setTerminal: (factory) => {
+        this.#terminals.push(factory)
+        this.#pipelines = new WeakMap()
+      },
       addLifecycle: (hooks) => void this.addLifecycle(hooks),
       addHealthCheck: (name, report) => void this.addHealthCheck(name, report),
       provide: (name, service) => void (this.#services[name] = service),
@@ -473,7 +479,7 @@ export class APIGateway {
     app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
     app.all('*', this.#handle)
-    app.onError((error, c) => (error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)))
+    app.onError((error, c) => (error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)))
     return app
   }
 
@@ -498,10 +504,10 @@ export class APIGateway {
       } else {
         c.set('route', route)
         c.set('routeMetrics', compiled.metrics)
-        response = await runPipeline(c, compiled.pipeline, this.#forwarder.forward)
+        response = await runPipeline(c, compiled.pipeline, compiled.terminal)
       }
     } catch (error) {
-      response = error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)
+      response = error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)
     }
     const durationMs = performance.now() - startTime
     this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
@@ -542,7 +548,16 @@ export class APIGateway {
   }
 
   #compile(route: Route): CompiledRoute {
-    return { pipeline: this.#buildPipeline(route), metrics: this.metrics.route(route.id) }
+    return { pipeline: this.#buildPipeline(route), terminal: this.#terminalOf(route), metrics: this.metrics.route(route.id) }
+  }
+
+  /** The route's last step, chosen once: a capability's (the governed forward of an upstream limit) or the forward. */
+  #terminalOf(route: Route): Terminal {
+    for (const factory of this.#terminals) {
+      const terminal = factory(route)
+      if (terminal) return terminal
+    }
+    return this.#forwarder.forward
   }
 
   #buildPipeline(route: Route): readonly MiddlewareHandler[] {

@@ -13,6 +13,12 @@ export type StageFactory = (route: Route) => MiddlewareHandler | undefined
 /** Named stage slots, run in capability order after custom middleware: auth → rate limit → cache → upstream limit. */
 export type StageName = 'auth' | 'rateLimit' | 'cache' | 'upstreamLimit'
 
+/** A route's last step: the plain forward, or a capability's governed one (chosen once per route). */
+export type Terminal = (c: Context) => Promise<Response>
+
+/** A terminal factory: given a route, its last step, or undefined to leave it to the next one (finally: forward). */
+export type TerminalFactory = (route: Route) => Terminal | undefined
+
 /** Work done on the gateway's start() and stop() (stores, timers, health checkers). */
 export interface LifecycleHooks {
   start?: () => void | Promise<void>
@@ -45,6 +51,8 @@ export interface GatewayHost {
   /** The tier a client id was put on at runtime (setClientTier), if any. */
   clientTier(id: string): string | undefined
   setStage(name: StageName, factory: StageFactory): void
+  /** Offers a route's last step in place of the plain forward (the first capability to answer for a route wins). */
+  setTerminal(factory: TerminalFactory): void
   addLifecycle(hooks: LifecycleHooks): void
   /** Adds a section to /_health. */
   addHealthCheck(name: string, report: () => unknown): void

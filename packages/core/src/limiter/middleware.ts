@@ -1,7 +1,7 @@
 // rateLimit(): the standalone Hono middleware; rateLimitStage(): the gateway's rate limit stage.
 import type { Context, MiddlewareHandler } from 'hono'
 import { systemClock, type Clock } from '../clock.js'
-import { GatewayError } from '../errors.js'
+import { GatewayError, gatewayErrorResponse } from '../errors.js'
 import type { Route } from '../routing/route.js'
 import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
 import { GuardedStore, callMany, type StoreFailurePolicy } from '../store/guarded-store.js'
@@ -30,10 +30,13 @@ export interface RateLimitOptions extends RateLimitConfig {
 }
 
 /** Answers a store outage under the `deny` policy (503), or rethrows. */
-const storeFailureResponse = (error: unknown): Response => {
-  if (error instanceof GatewayError) return error.getResponse()
+const storeFailureResponse = (c: Context, error: unknown): Response => {
+  if (error instanceof GatewayError) return gatewayErrorResponse(c, error)
   if (error instanceof StoreError) {
-    return new GatewayError(503, 'store_unavailable', 'Rate limit store unavailable; try again shortly', { cause: error }).getResponse()
+    return gatewayErrorResponse(
+      c,
+      new GatewayError(503, 'store_unavailable', 'Rate limit store unavailable; try again shortly', { cause: error }),
+    )
   }
   throw error
 }
@@ -51,12 +54,9 @@ const decide = async (
   try {
     decision = await callMany(store, entries)
   } catch (error) {
-    const response = storeFailureResponse(error)
-    c.set('gatewayError', 'store_unavailable')
-    return response
+    return storeFailureResponse(c, error)
   }
   if (!decision.allowed) {
-    c.set('gatewayError', 'rate_limited')
     onRejected?.(c, decision)
     return rateLimitedResponse(c, decision, mode, clock.now())
   }

@@ -274,7 +274,6 @@ export class Forwarder {
 
   #circuitOpen(c: Context, breaker: CircuitBreaker): Response {
     const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
-    c.set('gatewayError', 'circuit_open')
     return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
   }
 
@@ -291,7 +290,6 @@ export class Forwarder {
       if (wait > 0) retryMs = Math.min(retryMs, wait)
     }
     const seconds = Number.isFinite(retryMs) ? Math.max(1, Math.ceil(retryMs / 1000)) : 5
-    c.set('gatewayError', 'no_healthy_upstream')
     return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', {
       'Retry-After': String(seconds),
     })
@@ -299,10 +297,8 @@ export class Forwarder {
 
   #failure(c: Context, outcome: AttemptOutcome): Response {
     if (outcome.kind === 'timeout') {
-      c.set('gatewayError', 'upstream_timeout')
       return jsonError(c, 504 as ContentfulStatusCode, 'upstream_timeout', 'The upstream did not answer in time')
     }
-    c.set('gatewayError', 'bad_gateway')
     return jsonError(c, 502, 'bad_gateway', 'The upstream could not be reached or failed')
   }
 }

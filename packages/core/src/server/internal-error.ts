@@ -1,6 +1,7 @@
 // The one way the gateway and the admin API answer a 500: logged once, with the context to find the request again.
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
+import { markGatewayMade } from '../errors.js'
 import type { Logger } from '../options.js'
 import { requestHeader } from '../proxy/request-header.js'
 
@@ -29,7 +30,7 @@ export const internalError = (
   const requestId = requestIdOf(c)
   const path = c.get('normalizedPath') ?? c.req.path
   logger.error(`500 internal_error on ${c.req.method} ${path} (route ${context.routeId ?? '-'}, request id ${requestId}):`, error)
-  c.set('gatewayError', 'internal_error')
+  markGatewayMade(c, 'internal_error')
   return new Response(JSON.stringify({ error: { code: 'internal_error', message: context.message, requestId } }), {
     status: 500,
     headers: { 'content-type': 'application/json; charset=UTF-8', 'x-request-id': requestId },

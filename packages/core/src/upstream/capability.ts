@@ -5,7 +5,7 @@ import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
 import { UpstreamGovernors } from './registry.js'
 import { upstreamGatewaySchema, upstreamLimitRouteSchema } from './schema.js'
 import type { UpstreamStatus } from './types.js'
-import { upstreamLimitStage, weightByTier } from './upstream-limit-stage.js'
+import { upstreamLimitTerminal, weightByTier } from './upstream-limit-stage.js'
 
 declare module '../options.js' {
   interface GatewayOptions extends z.input<typeof upstreamGatewaySchema> {}
@@ -36,8 +36,8 @@ export const upstreamLimitCapability = defineCapability({
       onError: (error) => logger.warn(`upstream limits: Redis failed (${error.message}); pacing locally until it answers again`),
     })
     const weightFor = weightByTier(options.upstreamTierWeights ?? DEFAULT_TIER_WEIGHTS)
-    host.setStage('upstreamLimit', (route) =>
-      upstreamLimitStage(route, {
+    host.setTerminal((route) =>
+      upstreamLimitTerminal(route, {
         // Resolved by the registry, so presets from the gateway's options (overrides files) are known to routes.
         limit: route.raw.upstreamLimit ? governors.limitFor(route) : undefined,
         governorFor: governors.governorFor,

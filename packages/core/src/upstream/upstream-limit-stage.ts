@@ -1,6 +1,7 @@
-// The terminal stage of upstreamLimit routes: queue for a permit, send, learn, retry throttles, tell the caller its share.
+// The terminal step of upstreamLimit routes: queue for a permit, send, learn, retry throttles, tell the caller its share.
 import { requestSignal } from '../proxy/request-signal.js'
 import type { Context, MiddlewareHandler } from 'hono'
+import type { Terminal } from '../host.js'
 import '../context.js'
 import { jsonError } from '../errors.js'
 import type { Route } from '../routing/route.js'
@@ -89,15 +90,14 @@ const withShareHeaders = (response: Response, governor: UpstreamGovernor, caller
 }
 
 /**
- * For routes with `upstreamLimit`: queues the request fairly for the upstream's budget, sends it with `deps.send`,
- * lets the governor learn from the answer, and retries throttled bodiless requests after the pause, so a client
- * sees a throttling status only when `maxRetries` is spent. Terminal: it never calls `next()`.
- * Returns undefined for routes without `upstreamLimit`.
+ * For routes with `upstreamLimit`, the route's last step in place of the plain forward: queues the request fairly
+ * for the upstream's budget, sends it with `deps.send`, lets the governor learn from the answer, and retries
+ * throttled bodiless requests after the pause, so a client sees a throttling status only when `maxRetries` is spent.
+ * Returns undefined for routes without `upstreamLimit` (they end with the plain forward).
  * @example
- * const stage = upstreamLimitStage(route, { governorFor: governors.governorFor, send: forward })
- * if (stage) app.use(route.prefix + '/*', stage)
+ * const terminal = upstreamLimitTerminal(route, { governorFor: governors.governorFor, send: forward }) ?? forward
  */
-export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): MiddlewareHandler | undefined => {
+export const upstreamLimitTerminal = (route: Route, deps: UpstreamLimitDeps): Terminal | undefined => {
   if (!route.raw.upstreamLimit) return undefined
   const limit = deps.limit ?? resolveUpstreamLimit(route.raw.upstreamLimit, deps.presets ?? upstreamPresets)
   return async function upstreamLimit(c) {
@@ -115,7 +115,6 @@ export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): Middl
         await governor.acquire({ callerId, weight, signal, maxWaitMs: Math.max(0, bound - (Date.now() - started)) })
       } catch (error) {
         if (!(error instanceof UpstreamQueueError)) throw error
-        c.set('gatewayError', error.code)
         return jsonError(c, 503, error.code, error.message, { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) })
       }
       c.set('gatewayError', undefined)
@@ -133,4 +132,15 @@ export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): Middl
       return withShareHeaders(response, governor, callerId, weight, governor.queuedOf(callerId))
     }
   }
+}
+
+/**
+ * upstreamLimitTerminal as a Hono handler, for a plain Hono app (the gateway itself uses the terminal directly).
+ * @example
+ * const handler = upstreamLimitStage(route, { governorFor: governors.governorFor, send: forward })
+ * if (handler) app.all(route.prefix + '/*', handler)
+ */
+export const upstreamLimitStage = (route: Route, deps: UpstreamLimitDeps): MiddlewareHandler | undefined => {
+  const terminal = upstreamLimitTerminal(route, deps)
+  return terminal && ((c) => terminal(c))
 }
