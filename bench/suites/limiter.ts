@@ -5,9 +5,9 @@ import { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 import { rateLimit } from '../../packages/core/src/limiter/middleware.js'
 import { RateLimitAlgorithm, type LimitRule } from '../../packages/core/src/limiter/types.js'
-import { MemoryStore } from '../../packages/core/src/store/memory-store.js'
-import { createRedisClient, redisReady } from '../../packages/core/src/store/redis-client.js'
-import { RedisStore } from '../../packages/core/src/store/redis-store.js'
+import { MemoryStore } from '../../packages/core/src/limiter/store/memory-store.js'
+import { createRedisClient, redisReady } from '../../packages/core/src/limiter/store/redis-client.js'
+import { RedisStore } from '../../packages/core/src/limiter/store/redis-store.js'
 import { startRedisServer } from '../../packages/core/src/testing/redis-server.js'
 
 const MEMORY_MS = 600

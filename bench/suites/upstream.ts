@@ -1,8 +1,8 @@
 // What an upstream-limit route costs per request with few and with many distinct callers (fair-share bookkeeping).
 // Run: pnpm bench upstream   (in-process Hono app, no sockets: the stage's own work; ~20 s)
 import type { Hono } from 'hono'
-import { UpstreamGovernors } from '../../packages/core/src/upstream/registry.js'
-import { fakeRoute, upstreamStageApp } from '../../packages/core/src/upstream/stage-harness.test-helper.js'
+import { UpstreamGovernors } from '../../packages/core/src/upstream-limits/registry.js'
+import { fakeRoute, upstreamStageApp } from '../../packages/core/src/upstream-limits/stage-harness.test-helper.js'
 import { heading, runSuite, writeResults } from '../lib/suite.js'
 
 const MS = Number(process.env.BENCH_DURATION ?? 2) * 1_000

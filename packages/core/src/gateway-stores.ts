@@ -10,12 +10,12 @@ import { RedisKeyStore } from './keys/redis-key-store.js'
 import type { PrometheusFamily } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { ConfigError } from './errors.js'
-import { untilReady } from './store/connection.js'
-import { DEFAULT_STORE_TIMEOUT_MS } from './store/deadline.js'
-import { GuardedStore } from './store/guarded-store.js'
-import { MemoryStore } from './store/memory-store.js'
-import { lazyRedis } from './store/lazy-redis.js'
-import { RedisStore } from './store/redis-store.js'
+import { untilReady } from './limiter/store/connection.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from './limiter/store/deadline.js'
+import { GuardedStore } from './limiter/store/guarded-store.js'
+import { MemoryStore } from './limiter/store/memory-store.js'
+import { lazyRedis } from './limiter/store/lazy-redis.js'
+import { RedisStore } from './limiter/store/redis-store.js'
 
 export interface GatewayStores {
   redis: Redis | undefined

@@ -38,10 +38,10 @@ import { createGatewayStores, type GatewayStores } from './gateway-stores.js'
 import { rateLimitError } from './limiter/capability.js'
 import { parseTier } from './limiter/config.js'
 import './limiter/options.js'
-import type { UpstreamStatus } from './upstream/types.js'
+import type { UpstreamStatus } from './upstream-limits/types.js'
 import { CAPABILITIES } from './capabilities.js'
 import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName, Terminal, TerminalFactory } from './host.js'
-import { listUpstreamPresets } from './upstream/presets.js'
+import { listUpstreamPresets } from './upstream-limits/presets.js'
 import { requireToken } from './admin/admin-api.js'
 
 export interface StartOptions {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
-import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 
 const h = createHarness()
 afterEach(() => h.close())

@@ -1,6 +1,6 @@
 // The response cache as a capability: its stage, hit/miss counters, the cache_size gauge and close.
 import { defineCapability } from '../capability.js'
-import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 import { cacheStage } from './cache-stage.js'
 import { DeadlineCacheStore } from './deadline-cache-store.js'
 import { MemoryCacheStore } from './memory-cache-store.js'

@@ -1,7 +1,7 @@
 // DeadlineCacheStore's logic with fake timers: the deadline, one probe while down, one log line per transition.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { captureLogger } from '../testing/gateway-harness.js'
-import { StoreTimeoutError } from '../store/deadline.js'
+import { StoreTimeoutError } from '../limiter/store/deadline.js'
 import { CacheStoreUnavailableError, DeadlineCacheStore } from './deadline-cache-store.js'
 import { MemoryCacheStore } from './memory-cache-store.js'
 import type { CacheRecord } from './store.js'

@@ -1,7 +1,7 @@
 // Wraps any cache store with the shared store deadline, so a slow or paused store costs a request a bounded time.
 import type { Logger } from '../options.js'
-import { DEFAULT_STORE_TIMEOUT_MS, withStoreDeadline } from '../store/deadline.js'
-import { StoreError } from '../store/store-error.js'
+import { DEFAULT_STORE_TIMEOUT_MS, withStoreDeadline } from '../limiter/store/deadline.js'
+import { StoreError } from '../limiter/store/store-error.js'
 import type { CacheRecord, CacheStore } from './store.js'
 
 export interface DeadlineCacheStoreOptions {

@@ -2,7 +2,7 @@
 import { LRUCache } from 'lru-cache'
 import { systemClock, type Clock } from '../clock.js'
 import { StoreUnavailableError } from '../errors.js'
-import { DEFAULT_STORE_TIMEOUT_MS, withStoreDeadline } from '../store/deadline.js'
+import { DEFAULT_STORE_TIMEOUT_MS, withStoreDeadline } from '../limiter/store/deadline.js'
 import { DEFAULT_KEY_PREFIX, KeyFormat, KeyHasher } from './key-format.js'
 import { MemoryKeyStore } from './memory-key-store.js'
 import type { APIKeyInfo, APIKeyRecord, APIKeyStatus, APIKeyStore } from './types.js'

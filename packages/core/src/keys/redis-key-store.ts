@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
-import { callWhenReady, isStoreConnection, type StoreConnection } from '../store/connection.js'
-import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from '../store/deadline.js'
+import { callWhenReady, isStoreConnection, type StoreConnection } from '../limiter/store/connection.js'
+import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from '../limiter/store/deadline.js'
 import type { APIKeyPatch, APIKeyRecord, APIKeyStore } from './types.js'
 
 /** The commands the store uses, so any ioredis-compatible client (or Cluster) fits. */

@@ -1,7 +1,7 @@
 // withStoreDeadline times the store, not the event loop: an answer that arrived while the loop was busy wins.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
-import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
+import { redisAvailable, startRedisServer, type RedisServerHandle } from '../../testing/redis-server.js'
 import { StoreTimeoutError, withStoreDeadline } from './deadline.js'
 import { createRedisClient, redisReady } from './redis-client.js'
 

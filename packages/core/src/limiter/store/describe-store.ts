@@ -1,6 +1,6 @@
 // The one test suite every RateLimitStore runs (memory with fake time, Redis with real short windows).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RateLimitAlgorithm, type LimitRule, type RateLimitStore } from '../limiter/types.js'
+import { RateLimitAlgorithm, type LimitRule, type RateLimitStore } from '../types.js'
 
 export interface StoreHarness {
   store: RateLimitStore

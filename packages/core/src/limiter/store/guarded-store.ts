@@ -1,7 +1,7 @@
 // Puts a deadline and a failure policy around a RateLimitStore, so a sick Redis never stalls or 429s a request.
-import { systemClock, type Clock } from '../clock.js'
-import { GatewayError, StoreUnavailableError } from '../errors.js'
-import type { LimitDecision, LimitEntry, LimitRule, RateLimitStore } from '../limiter/types.js'
+import { systemClock, type Clock } from '../../clock.js'
+import { GatewayError, StoreUnavailableError } from '../../errors.js'
+import type { LimitDecision, LimitEntry, LimitRule, RateLimitStore } from '../types.js'
 import { callWhenReady, type StoreConnection } from './connection.js'
 import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from './deadline.js'
 import { MemoryStore } from './memory-store.js'

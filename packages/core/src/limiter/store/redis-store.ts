@@ -1,7 +1,7 @@
 // A RateLimitStore on Redis: one Lua script per decision (one round trip), exact across gateway instances.
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { RateLimitAlgorithm, type LimitDecision, type LimitEntry, type LimitRule, type RateLimitStore } from '../limiter/types.js'
+import { RateLimitAlgorithm, type LimitDecision, type LimitEntry, type LimitRule, type RateLimitStore } from '../types.js'
 import { CONSUME_SCRIPT } from './consume-script.js'
 import { StoreError } from './store-error.js'
 

@@ -1,5 +1,5 @@
 // Waiting for a store's connection: a call made before (or between) connections waits for it, within its deadline.
-import { StoreUnavailableError } from '../errors.js'
+import { StoreUnavailableError } from '../../errors.js'
 import { withStoreDeadline } from './deadline.js'
 
 /** The slice of a client (ioredis fits) that says whether it is connected and when that changes. */

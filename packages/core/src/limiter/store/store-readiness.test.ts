@@ -1,12 +1,12 @@
 // Ready before use and a bounded wait on a sick Redis: boot-time keys, Redis down, Redis paused (CLIENT PAUSE).
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { StoreUnavailableError } from '../errors.js'
-import { APIGateway } from '../gateway.js'
-import { startCPUHog } from '../testing/cpu-hog.js'
-import { captureLogger, createHarness } from '../testing/gateway-harness.js'
-import { rawRequest } from '../testing/http-client.js'
-import { freePort, redisAvailable, startRedisServer } from '../testing/redis-server.js'
+import { StoreUnavailableError } from '../../errors.js'
+import { APIGateway } from '../../gateway.js'
+import { startCPUHog } from '../../testing/cpu-hog.js'
+import { captureLogger, createHarness } from '../../testing/gateway-harness.js'
+import { rawRequest } from '../../testing/http-client.js'
+import { freePort, redisAvailable, startRedisServer } from '../../testing/redis-server.js'
 import { DEFAULT_STORE_TIMEOUT_MS } from './deadline.js'
 
 const h = createHarness()

@@ -1,7 +1,7 @@
 // What gateway instances share about one upstream in Redis: the budget's pace, the pause (a key's PX TTL) and the AIMD rate.
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { withStoreDeadline } from '../store/deadline.js'
+import { withStoreDeadline } from '../limiter/store/deadline.js'
 import type { AIMDOptions } from './aimd.js'
 import { contentionMs, paceWindowMs, type PaceRule } from './pacing.js'
 

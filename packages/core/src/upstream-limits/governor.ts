@@ -1,6 +1,6 @@
 // UpstreamGovernor: spends one upstream credential's budget: fair queue, learned or adaptive rate, shared pause.
 import { systemClock, type Clock } from '../clock.js'
-import { DEFAULT_STORE_TIMEOUT_MS } from '../store/deadline.js'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 import { budgetRate, type UpstreamBudget } from './budget.js'
 import { AIMDController } from './aimd.js'
 import { BudgetPacer } from './budget-pacer.js'

@@ -1,9 +1,9 @@
 // An in-process RateLimitStore: the pure algorithms over a bounded LRU map, one entry per key and scope.
 import { LRUCache } from 'lru-cache'
-import { systemClock, type Clock } from '../clock.js'
-import { applyRule, compose, decisionOf, type RuleInput } from '../limiter/algorithms/compose.js'
-import type { RuleState } from '../limiter/algorithms/types.js'
-import type { LimitDecision, LimitEntry, LimitRule, RateLimitStore } from '../limiter/types.js'
+import { systemClock, type Clock } from '../../clock.js'
+import { applyRule, compose, decisionOf, type RuleInput } from '../algorithms/compose.js'
+import type { RuleState } from '../algorithms/types.js'
+import type { LimitDecision, LimitEntry, LimitRule, RateLimitStore } from '../types.js'
 
 export interface MemoryStoreOptions {
   /**

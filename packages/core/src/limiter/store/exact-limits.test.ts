@@ -1,13 +1,13 @@
 // The shared-limit guarantee on a busy machine, with defaults: 3 gateways on one Redis admit exactly the limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { APIGateway } from '../gateway.js'
-import { RateLimitAlgorithm } from '../limiter/types.js'
-import { burst, countStatus } from '../testing/burst.js'
-import { startCPUHog, type CPUHog } from '../testing/cpu-hog.js'
-import { captureLogger } from '../testing/gateway-harness.js'
-import { rawRequest } from '../testing/http-client.js'
-import { startMockUpstream, type MockUpstream } from '../testing/mock-upstream.js'
-import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
+import { APIGateway } from '../../gateway.js'
+import { RateLimitAlgorithm } from '../types.js'
+import { burst, countStatus } from '../../testing/burst.js'
+import { startCPUHog, type CPUHog } from '../../testing/cpu-hog.js'
+import { captureLogger } from '../../testing/gateway-harness.js'
+import { rawRequest } from '../../testing/http-client.js'
+import { startMockUpstream, type MockUpstream } from '../../testing/mock-upstream.js'
+import { redisAvailable, startRedisServer, type RedisServerHandle } from '../../testing/redis-server.js'
 
 const RUNS = 20
 const LIMIT = 100

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { APIGateway } from '../gateway.js'
-import { redisAvailable, startRedisServer } from '../testing/redis-server.js'
+import { APIGateway } from '../../gateway.js'
+import { redisAvailable, startRedisServer } from '../../testing/redis-server.js'
 import { lazyRedis } from './lazy-redis.js'
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} }

@@ -1,6 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers'
 import { describe, expect, it } from 'vitest'
-import { RateLimitAlgorithm } from '../limiter/types.js'
+import { RateLimitAlgorithm } from '../types.js'
 import { describeStore } from './describe-store.js'
 import { MemoryStore } from './memory-store.js'
 
