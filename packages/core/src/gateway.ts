@@ -1,8 +1,6 @@
 // APIGateway: owns the Hono app and composes routing, the stage pipeline, forwarding, metrics and lifecycle.
 import { EventEmitter } from 'node:events'
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { Agent } from 'undici'
@@ -10,27 +8,28 @@ import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
 import { ConfigError, GatewayError, gatewayErrorResponse, jsonError } from './errors.js'
-import { GatewayMetrics, type RouteMetrics } from './metrics/gateway-metrics.js'
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './metrics/prometheus.js'
+import { GatewayMetrics } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { UpstreamPool } from './pool/upstream-pool.js'
 import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status.js'
 import type { UpstreamSpec } from './pool/types.js'
-import { compileTrustProxy, normalizeIp, peerTrusted, resolveClientIp, type ProxyTrust } from './proxy/client-ip.js'
+import { compileTrustProxy, type ProxyTrust } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
 import { createUpstreamAgent, installUpstreamAgentMetrics } from './proxy/upstream-agent.js'
-import { incomingOf } from './proxy/node-bindings.js'
-import { requestHeader } from './proxy/request-header.js'
-import { normalizePath, normalizePrefix } from './routing/normalize-path.js'
+import { normalizePrefix } from './routing/normalize-path.js'
 import { resolveRouteOptions } from './routing/resolve-options.js'
 import { gatewayOptionsSchema, routeOptionsSchema } from './option-schemas.js'
 import { parseOptions } from './schema/parse.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
-import { settleBodies } from './server/settle-body.js'
+import { RoutePipelines } from './pipeline/route-pipelines.js'
+import { closeServer, listen, type StartOptions, type StartResult } from './server/node-server.js'
+import { mountBuiltInEndpoints } from './server/built-in-endpoints.js'
+import { recordRequestContext } from './server/request-context.js'
+import { type RequestEvent, requestEvent } from './server/request-events.js'
+import { startRouteHealthChecks } from './pool/route-health.js'
 import { internalError } from './server/internal-error.js'
-import { adminApi } from './admin/admin-api.js'
 import { APIKeyManager } from './keys/api-key-manager.js'
 import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
@@ -40,57 +39,16 @@ import { parseTier } from './limiter/config.js'
 import './limiter/options.js'
 import type { UpstreamStatus } from './upstream-limits/types.js'
 import { CAPABILITIES } from './capabilities.js'
-import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName, Terminal, TerminalFactory } from './host.js'
-import { listUpstreamPresets } from './upstream-limits/presets.js'
-import { requireToken } from './admin/admin-api.js'
+import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName } from './host.js'
 
-export interface StartOptions {
-  /** Port to listen on; 0 picks a free one. Default 8080. */
-  port?: number
-  /** Interface to bind. Default 127.0.0.1. */
-  host?: string
-}
+export type { StartOptions, StartResult } from './server/node-server.js'
 
-export interface StartResult {
-  port: number
-  host: string
-  /** Base URL reachable from this machine, e.g. http://127.0.0.1:8080. */
-  url: string
-}
-
-/** One event per request, for integrators (`gateway.on('request', e => …)`). */
-export interface RequestEvent {
-  method: string
-  path: string
-  routeId: string | undefined
-  status: number
-  durationMs: number
-  clientId: string | undefined
-  upstream: string | undefined
-  attempts: number
-  error: string | undefined
-}
+export type { RequestEvent } from './server/request-events.js'
 
 export type { StageFactory, StageName } from './host.js'
 
 /** Stage slots in the order they run after custom middleware: the capabilities' `order`. */
 const STAGE_ORDER = [...CAPABILITIES].sort((a, b) => a.order - b.order).map((capability) => capability.name as StageName)
-
-/** What the hot path needs per route, built once: its middleware chain, its last step and its metrics handle. */
-interface CompiledRoute {
-  pipeline: readonly MiddlewareHandler[]
-  terminal: Terminal
-  metrics: RouteMetrics
-}
-
-const splitUrl = (url: string): { path: string } => {
-  const start = url.indexOf('/', url.indexOf('//') + 2)
-  if (start < 0) return { path: '/' }
-  const q = url.indexOf('?', start)
-  const hash = url.indexOf('#', start)
-  const end = q >= 0 ? q : hash >= 0 ? hash : url.length
-  return { path: url.slice(start, end) }
-}
 
 /**
  * A programmable API gateway on Hono.
@@ -111,10 +69,7 @@ export class APIGateway {
   readonly apiKeyManager: APIKeyManager
 
   readonly #routes = new RouteTable()
-  readonly #middleware: MiddlewareHandler[] = []
-  readonly #stages = new Map<StageName, StageFactory>()
-  readonly #terminals: TerminalFactory[] = []
-  #pipelines = new WeakMap<Route, CompiledRoute>()
+  readonly #pipelines: RoutePipelines
   readonly #events = new EventEmitter()
   readonly #dispatcher: Agent
   readonly #forwarder: Forwarder
@@ -151,6 +106,7 @@ export class APIGateway {
       trustProxy: this.#trustProxy,
       via: options.via ?? '1.1 tollgate',
     })
+    this.#pipelines = new RoutePipelines(STAGE_ORDER, this.#forwarder.forward, this.metrics)
     this.#stores = createGatewayStores(options, this.logger, this.clock)
     const stores = this.#stores
     this.apiKeyManager =
@@ -249,9 +205,8 @@ export class APIGateway {
       raw: options,
     }
     // Build the stages first so a capability's config error rejects the route before it is visible.
-    const compiled = this.#compile(route)
+    this.#pipelines.compile(route)
     this.#routes.add(route)
-    this.#pipelines.set(route, compiled)
     if (this.#started) void this.#onRouteStart(route)
     return this
   }
@@ -303,15 +258,13 @@ export class APIGateway {
   /** Adds a Hono middleware that runs after route resolution, before the gateway's own stages, in order added. */
   addMiddleware(middleware: MiddlewareHandler): this {
     if (typeof middleware !== 'function') throw new ConfigError('addMiddleware: middleware must be a function (c, next) => …')
-    this.#middleware.push(middleware)
-    this.#pipelines = new WeakMap()
+    this.#pipelines.addMiddleware(middleware)
     return this
   }
 
   /** Plugs a capability into its stage slot (used by the gateway's own capabilities). */
   setStage(name: StageName, factory: StageFactory): this {
-    this.#stages.set(name, factory)
-    this.#pipelines = new WeakMap()
+    this.#pipelines.setStage(name, factory)
     return this
   }
 
@@ -340,46 +293,12 @@ export class APIGateway {
   /** Listens on `port` (0 = ephemeral) and resolves with the bound port and URL. */
   async start(options: StartOptions = {}): Promise<StartResult> {
     if (this.#server) throw new Error('start: the gateway is already running; call stop() first')
-    const port = options.port ?? 8080
-    const host = options.host ?? '127.0.0.1'
-    if (!Number.isInteger(port) || port < 0 || port > 65_535)
-      throw new ConfigError(`start: port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`)
-    const limits = this.options.server ?? {}
-    const headersTimeout = limits.headersTimeoutMs ?? 10_000
-    const server = createAdaptorServer({
-      fetch: settleBodies(this.fetch),
-      hostname: host,
-      serverOptions: {
-        maxHeaderSize: limits.maxHeaderBytes ?? 16_384,
-        requestTimeout: limits.requestTimeoutMs ?? 300_000,
-        headersTimeout,
-        keepAliveTimeout: limits.keepAliveTimeoutMs ?? 5_000,
-        // Node checks both timeouts only this often (30 s by default), which would make short ones meaningless.
-        connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
-      },
-    }) as Server
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
-        server.off('listening', onListening)
-        const reason = error.code === 'EADDRINUSE' ? `port ${port} is already in use on ${host}` : error.message
-        reject(new Error(`start: cannot listen on ${host}:${port}: ${reason}`, { cause: error }))
-      }
-      const onListening = () => {
-        server.off('error', onError)
-        resolve()
-      }
-      server.once('error', onError)
-      server.once('listening', onListening)
-      server.listen(port, host)
-    })
-    server.on('error', (error) => this.logger.error('server error', error))
+    const { server, result } = await listen(this.fetch, options, this.options.server ?? {}, this.logger)
     this.#server = server
     this.#started = true
     for (const hooks of this.#lifecycle) await hooks.start?.()
     for (const route of this.#routes.routes) await this.#onRouteStart(route)
-    const bound = (server.address() as AddressInfo).port
-    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-    return { port: bound, host, url: `http://${shownHost}:${bound}` }
+    return result
   }
 
   /** Stops accepting connections, lets in-flight requests finish (up to shutdownTimeoutMs), then closes everything. */
@@ -387,21 +306,7 @@ export class APIGateway {
     const server = this.#server
     this.#server = undefined
     this.#started = false
-    if (server) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      // A connection with a request in flight is not idle; once its response ends it is, and the next sweep closes it.
-      server.closeIdleConnections()
-      const sweep = setInterval(() => server.closeIdleConnections(), 10)
-      let deadline: NodeJS.Timeout | undefined
-      await Promise.race([
-        closed,
-        new Promise<void>((resolve) => (deadline = setTimeout(resolve, this.options.shutdownTimeoutMs ?? 10_000))),
-      ])
-      clearInterval(sweep)
-      clearTimeout(deadline)
-      server.closeAllConnections()
-      await closed
-    }
+    if (server) await closeServer(server, this.options.shutdownTimeoutMs ?? 10_000)
     for (const route of this.#routes.routes) await this.#onRouteStop(route)
     for (const hooks of [...this.#lifecycle].reverse()) await hooks.stop?.()
     await this.#dispatcher.close().catch(() => {})
@@ -432,10 +337,7 @@ export class APIGateway {
       sendOnce: this.#forwarder.forwardOnce,
       clientTier: (id) => this.clientTier(id),
       setStage: (name, factory) => void this.setStage(name, factory),
-      setTerminal: (factory) => {
-        this.#terminals.push(factory)
-        this.#pipelines = new WeakMap()
-      },
+      setTerminal: (factory) => this.#pipelines.addTerminal(factory),
       addLifecycle: (hooks) => void this.addLifecycle(hooks),
       addHealthCheck: (name, report) => void this.addHealthCheck(name, report),
       provide: (name, service) => void (this.#services[name] = service),
@@ -444,40 +346,7 @@ export class APIGateway {
 
   #createApp(): Hono {
     const app = new Hono()
-    app.get('/_health', (c) => c.json(this.health()))
-    app.get('/_metrics', (c) => c.json(this.metrics.snapshot()))
-    app.get('/_metrics/prometheus', (c) => c.body(renderPrometheus(this.metrics), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
-    const adminToken = this.options.adminToken
-    if (adminToken) {
-      app.route(
-        '/_admin',
-        adminApi({
-          adminToken,
-          logger: this.logger,
-          apiKeys: this.apiKeyManager,
-          clock: this.clock,
-          validateRateLimit: (value) => this.validateRateLimit(value),
-          isTier: (name) => this.isTier(name),
-          setClientTier: (id, tier) => this.setClientTier(id, tier),
-          listRoutes: () => this.routeStatuses(),
-          circuitBreakers: () => this.breakers.snapshot(),
-          purgeCache: (prefix) => this.purgeCache(prefix),
-          drainTarget: (routeId, index, drain) => this.drainTarget(routeId, index, drain),
-        }),
-      )
-    }
-    const upstreams = (c: Context) => c.json(this.upstreamStatus())
-    const presets = (c: Context) => c.json(listUpstreamPresets(this.options.upstreamPresets))
-    if (adminToken) {
-      app.get('/_upstreams', requireToken(adminToken), upstreams)
-      app.get('/_upstreams/presets', requireToken(adminToken), presets)
-    } else {
-      app.get('/_upstreams', upstreams)
-      app.get('/_upstreams/presets', presets)
-    }
-    // Reserved: without an admin token the admin API does not exist.
-    app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
-    app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
+    mountBuiltInEndpoints(app, this)
     app.all('*', this.#handle)
     app.onError((error, c) => (error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)))
     return app
@@ -485,18 +354,9 @@ export class APIGateway {
 
   #handle = async (c: Context): Promise<Response> => {
     const startTime = performance.now()
-    const path = normalizePath(splitUrl(c.req.url).path)
+    const path = recordRequestContext(c, startTime, this.#trustProxy)
     const route = this.#routes.match(path)
-    const remote = incomingOf(c)?.socket.remoteAddress
-    const peer = remote ? normalizeIp(remote) : '127.0.0.1'
-    const xff = peerTrusted(peer, this.#trustProxy) ? requestHeader(c, 'x-forwarded-for') : undefined
-    const clientIp = xff === undefined ? peer : resolveClientIp(peer, xff, this.#trustProxy)
-    c.set('startTime', startTime)
-    c.set('normalizedPath', path)
-    c.set('peerIp', peer)
-    c.set('clientIp', clientIp)
-    c.set('clientId', clientIp)
-    const compiled = route && this.#compiled(route)
+    const compiled = route && this.#pipelines.of(route)
     let response: Response
     try {
       if (!route || !compiled) {
@@ -511,7 +371,7 @@ export class APIGateway {
     }
     const durationMs = performance.now() - startTime
     this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
-    if (this.#events.listenerCount('request') > 0) this.#emit(c, route, path, response.status, durationMs)
+    if (this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, route, path, response.status, durationMs))
     return response
   }
 
@@ -519,18 +379,7 @@ export class APIGateway {
     return internalError(c, this.logger, error, { routeId: c.get('route')?.id, message: 'The gateway failed to handle the request' })
   }
 
-  #emit(c: Context, route: Route | undefined, path: string, status: number, durationMs: number): void {
-    const event: RequestEvent = {
-      method: c.req.method,
-      path,
-      routeId: route?.id,
-      status,
-      durationMs,
-      clientId: c.get('clientId'),
-      upstream: c.get('upstreamTarget')?.origin,
-      attempts: c.get('upstreamAttempts') ?? 0,
-      error: c.get('gatewayError'),
-    }
+  #emit(event: RequestEvent): void {
     try {
       this.#events.emit('request', event)
     } catch (error) {
@@ -538,60 +387,11 @@ export class APIGateway {
     }
   }
 
-  #compiled(route: Route): CompiledRoute {
-    let compiled = this.#pipelines.get(route)
-    if (!compiled) {
-      compiled = this.#compile(route)
-      this.#pipelines.set(route, compiled)
-    }
-    return compiled
-  }
-
-  #compile(route: Route): CompiledRoute {
-    return { pipeline: this.#buildPipeline(route), terminal: this.#terminalOf(route), metrics: this.metrics.route(route.id) }
-  }
-
-  /** The route's last step, chosen once: a capability's (the governed forward of an upstream limit) or the forward. */
-  #terminalOf(route: Route): Terminal {
-    for (const factory of this.#terminals) {
-      const terminal = factory(route)
-      if (terminal) return terminal
-    }
-    return this.#forwarder.forward
-  }
-
-  #buildPipeline(route: Route): readonly MiddlewareHandler[] {
-    const stages: MiddlewareHandler[] = [...this.#middleware]
-    if (route.methods) stages.push(methodFilter(route))
-    for (const name of STAGE_ORDER) {
-      const stage = this.#stages.get(name)?.(route)
-      if (stage) stages.push(stage)
-    }
-    return stages
-  }
-
   async #onRouteStart(route: Route): Promise<void> {
-    route.pool.startHealthChecks({
-      clock: this.clock,
-      onChange: (target, healthy) => {
-        // Passing active checks again is better evidence than a breaker still waiting out its recovery timeout.
-        if (healthy) this.breakers.get(target.origin, route.options.circuitBreaker).reset()
-        this.logger.warn(
-          `route ${route.id}: target ${target.url.origin}${target.basePath} is ${healthy ? 'healthy again' : 'unhealthy'}${healthy ? '' : ` (${target.lastCheckError ?? 'failed checks'})`}`,
-        )
-      },
-    })
+    startRouteHealthChecks(route, this)
   }
 
   async #onRouteStop(route: Route): Promise<void> {
     await route.pool.stopHealthChecks()
   }
 }
-
-const methodFilter = (route: Route): MiddlewareHandler =>
-  async function methodFilter(c, next) {
-    if (!route.methods!.has(c.req.method)) {
-      return jsonError(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${route.prefix}`, { Allow: route.allow })
-    }
-    await next()
-  }

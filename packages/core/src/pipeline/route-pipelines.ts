@@ -1,0 +1,80 @@
+// Each route's pipeline, built once and cached: custom middleware, the method filter, the capabilities' stages in
+// order, and the route's last step (a capability's terminal, else the forward).
+import type { MiddlewareHandler } from 'hono'
+import type { StageFactory, StageName, Terminal, TerminalFactory } from '../host.js'
+import type { GatewayMetrics, RouteMetrics } from '../metrics/gateway-metrics.js'
+import type { Route } from '../routing/route.js'
+import { methodFilter } from '../server/request-context.js'
+
+/** What the hot path needs per route, built once: its middleware chain, its last step and its metrics handle. */
+export interface CompiledRoute {
+  pipeline: readonly MiddlewareHandler[]
+  terminal: Terminal
+  metrics: RouteMetrics
+}
+
+export class RoutePipelines {
+  readonly #middleware: MiddlewareHandler[] = []
+  readonly #stages = new Map<StageName, StageFactory>()
+  readonly #terminals: TerminalFactory[] = []
+  #compiled = new WeakMap<Route, CompiledRoute>()
+  readonly #stageOrder: readonly StageName[]
+  readonly #forward: Terminal
+  readonly #metrics: GatewayMetrics
+
+  /**
+   * @param stageOrder the stage slots in the order they run
+   * @param forward the last step of routes no terminal factory claims
+   */
+  constructor(stageOrder: readonly StageName[], forward: Terminal, metrics: GatewayMetrics) {
+    this.#stageOrder = stageOrder
+    this.#forward = forward
+    this.#metrics = metrics
+  }
+
+  addMiddleware(middleware: MiddlewareHandler): void {
+    this.#middleware.push(middleware)
+    this.#compiled = new WeakMap()
+  }
+
+  setStage(name: StageName, factory: StageFactory): void {
+    this.#stages.set(name, factory)
+    this.#compiled = new WeakMap()
+  }
+
+  addTerminal(factory: TerminalFactory): void {
+    this.#terminals.push(factory)
+    this.#compiled = new WeakMap()
+  }
+
+  /** Builds the route's pipeline now (a capability's config error surfaces here) and keeps it. */
+  compile(route: Route): CompiledRoute {
+    const compiled = { pipeline: this.#stagesOf(route), terminal: this.#terminalOf(route), metrics: this.#metrics.route(route.id) }
+    this.#compiled.set(route, compiled)
+    return compiled
+  }
+
+  /** The route's pipeline, built on first use after a change. */
+  of(route: Route): CompiledRoute {
+    return this.#compiled.get(route) ?? this.compile(route)
+  }
+
+  /** The route's last step, chosen once: a capability's (the governed forward of an upstream limit) or the forward. */
+  #terminalOf(route: Route): Terminal {
+    for (const factory of this.#terminals) {
+      const terminal = factory(route)
+      if (terminal) return terminal
+    }
+    return this.#forward
+  }
+
+  #stagesOf(route: Route): readonly MiddlewareHandler[] {
+    const stages: MiddlewareHandler[] = [...this.#middleware]
+    if (route.methods) stages.push(methodFilter(route))
+    for (const name of this.#stageOrder) {
+      const stage = this.#stages.get(name)?.(route)
+      if (stage) stages.push(stage)
+    }
+    return stages
+  }
+}

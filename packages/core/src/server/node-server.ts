@@ -1,0 +1,79 @@
+// The gateway's Node HTTP server: listen with the configured limits, and close it gracefully on stop().
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
+import { ConfigError } from '../errors.js'
+import type { Logger, ServerLimits } from '../options.js'
+import { settleBodies } from './settle-body.js'
+
+export interface StartOptions {
+  /** Port to listen on; 0 picks a free one. Default 8080. */
+  port?: number
+  /** Interface to bind. Default 127.0.0.1. */
+  host?: string
+}
+
+export interface StartResult {
+  port: number
+  host: string
+  /** Base URL reachable from this machine, e.g. http://127.0.0.1:8080. */
+  url: string
+}
+
+/** Listens on `options.port` (0 = ephemeral) with `limits`; rejects with a clear message when the port is taken. */
+export const listen = async (
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: StartOptions,
+  limits: ServerLimits,
+  logger: Logger,
+): Promise<{ server: Server; result: StartResult }> => {
+  const port = options.port ?? 8080
+  const host = options.host ?? '127.0.0.1'
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new ConfigError(`start: port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`)
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000
+  const server = createAdaptorServer({
+    fetch: settleBodies(fetch),
+    hostname: host,
+    serverOptions: {
+      maxHeaderSize: limits.maxHeaderBytes ?? 16_384,
+      requestTimeout: limits.requestTimeoutMs ?? 300_000,
+      headersTimeout,
+      keepAliveTimeout: limits.keepAliveTimeoutMs ?? 5_000,
+      // Node checks both timeouts only this often (30 s by default), which would make short ones meaningless.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)),
+    },
+  }) as Server
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      const reason = error.code === 'EADDRINUSE' ? `port ${port} is already in use on ${host}` : error.message
+      reject(new Error(`start: cannot listen on ${host}:${port}: ${reason}`, { cause: error }))
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+  server.on('error', (error) => logger.error('server error', error))
+  const bound = (server.address() as AddressInfo).port
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  return { server, result: { port: bound, host, url: `http://${shownHost}:${bound}` } }
+}
+
+/** Stops accepting connections and lets in-flight requests finish, up to `shutdownTimeoutMs`, then closes the rest. */
+export const closeServer = async (server: Server, shutdownTimeoutMs: number): Promise<void> => {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  // A connection with a request in flight is not idle; once its response ends it is, and the next sweep closes it.
+  server.closeIdleConnections()
+  const sweep = setInterval(() => server.closeIdleConnections(), 10)
+  let deadline: NodeJS.Timeout | undefined
+  await Promise.race([closed, new Promise<void>((resolve) => (deadline = setTimeout(resolve, shutdownTimeoutMs)))])
+  clearInterval(sweep)
+  clearTimeout(deadline)
+  server.closeAllConnections()
+  await closed
+}

@@ -1,0 +1,30 @@
+// The per-request event integrators listen to (`gateway.on('request', e => …)`), built from what the stages recorded.
+import type { Context } from 'hono'
+import '../context.js'
+import type { Route } from '../routing/route.js'
+
+/** One event per request, for integrators (`gateway.on('request', e => …)`). */
+export interface RequestEvent {
+  method: string
+  path: string
+  routeId: string | undefined
+  status: number
+  durationMs: number
+  clientId: string | undefined
+  upstream: string | undefined
+  attempts: number
+  error: string | undefined
+}
+
+/** The event for a finished request; `error` is the code of a response the gateway made itself. */
+export const requestEvent = (c: Context, route: Route | undefined, path: string, status: number, durationMs: number): RequestEvent => ({
+  method: c.req.method,
+  path,
+  routeId: route?.id,
+  status,
+  durationMs,
+  clientId: c.get('clientId'),
+  upstream: c.get('upstreamTarget')?.origin,
+  attempts: c.get('upstreamAttempts') ?? 0,
+  error: c.get('gatewayError'),
+})
