@@ -1,18 +1,10 @@
 // Active health checks for one pool: each target probed on its own jittered timer; thresholds flip `healthy`.
 import { systemClock, type Clock } from '../clock.js'
 import { createHTTPProbe, type HTTPProbe } from './http-probe.js'
+import type { HealthProbe } from './probe.js'
 import type { ResolvedHealthCheckOptions, UpstreamTarget } from './types.js'
 
-export interface ProbeRequest {
-  /** Absolute URL to GET: the target's origin + the check path. */
-  url: string
-  /** Aborted when the probe times out or the checker stops. */
-  signal: AbortSignal
-  timeoutMs: number
-}
-
-/** Resolves when the target answered healthily; rejects (with the reason) otherwise. */
-export type HealthProbe = (target: UpstreamTarget, request: ProbeRequest) => Promise<void>
+export type { HealthProbe, ProbeRequest } from './probe.js'
 
 export interface HealthCheckerOptions {
   /** Default: an undici GET that accepts 2xx/3xx (`createHTTPProbe`). Inject a fake to test the state machine. */

@@ -1,6 +1,6 @@
 // The real health probe: GET the check path over undici with its own small agent, closed when checks stop.
 import { Agent, request } from 'undici'
-import type { HealthProbe } from './health-checker.js'
+import type { HealthProbe } from './probe.js'
 
 /** A probe that owns sockets: `close()` releases them. */
 export interface HTTPProbe extends HealthProbe {
