@@ -1,5 +1,8 @@
-// Public API of @tollgate/core.
+// Public API of @tollgate/core: the gateway, its options and errors, and what its options and events name.
+// Power-user pieces live behind subpaths: /limiter, /upstream-limits, /pool, /cache, /keys, /metrics, /admin,
+// /schema, /redis (ioredis-backed stores) and /testing.
 import './context.js'
+import './limiter/options.js'
 
 export { APIGateway } from './gateway.js'
 export type { RequestEvent, StartOptions, StartResult, StageFactory, StageName } from './gateway.js'
@@ -10,39 +13,58 @@ export { systemClock } from './clock.js'
 export type { APIKeyIdentity } from './context.js'
 export * from './routing/route.js'
 export { normalizePath } from './routing/normalize-path.js'
+
+// Options, validated: the app's config schema builds on these.
 export { describeValue, isPlainObject, configProblems, formatProblem, parseOptions, type ConfigProblem } from './schema/parse.js'
 export { gatewayOptionsSchema, routeOptionsSchema } from './option-schemas.js'
 export { extendStrict } from './schema/kit.js'
+export { serverLimitsSchema } from './options.js'
 export { UPSTREAM_FORM, upstreamSpecSchema } from './pool/schema.js'
 export { rateLimitSchema } from './limiter/schema.js'
-export { serverLimitsSchema } from './options.js'
+
+// Upstreams, breakers and retries, as routes name them.
 export * from './pool/types.js'
 export { UpstreamPool } from './pool/upstream-pool.js'
+export type { RouteStatus, TargetStatus } from './pool/route-status.js'
+export type { HealthProbe, ProbeRequest } from './pool/probe.js'
 export * from './breaker/circuit-breaker.js'
-export * from './retry/retry-policy.js'
-export { compileTrustProxy, type ProxyTrust, type TrustProxy } from './proxy/client-ip.js'
-export * from './metrics/index.js'
+export { defaultRetryOptions, type RetryOptions } from './retry/retry-policy.js'
+export type { ProxyTrust, TrustProxy } from './proxy/client-ip.js'
+
+// Middleware to add with gateway.addMiddleware().
 export * from './middleware/index.js'
-export * from './keys/index.js'
-export * from './admin/index.js'
-export { poolFamilies, routeStatus, type RouteStatus, type TargetStatus } from './pool/route-status.js'
-export {
-  HealthChecker,
-  HEALTH_CHECK_JITTER,
-  type HealthProbe,
-  type HealthCheckerOptions,
-  type ProbeRequest,
-} from './pool/health-checker.js'
-export { createHTTPProbe, type HTTPProbe } from './pool/http-probe.js'
-export { balancers, toPoolSpec } from './pool/upstream-pool.js'
-export { RoundRobinBalancer } from './pool/round-robin.js'
-export { LeastConnectionsBalancer } from './pool/least-connections.js'
-export { RandomBalancer } from './pool/random.js'
-export { HashBalancer, hash32, buildHashRing } from './pool/hash.js'
-export { HEALTH_CHECK_DEFAULTS, BALANCE_STRATEGIES } from './pool/pool-spec.js'
-export * from './cache/index.js'
-export * from './limiter/index.js'
-export * from './limiter/store/index.js'
-export * from './upstream-limits/index.js'
-export { upstreamFamilies } from './upstream-limits/capability.js'
+
+// Rate limits: the standalone middleware, algorithms and tiers, and the store contract.
+export { rateLimit, type RateLimitOptions } from './limiter/middleware.js'
+export { RateLimitAlgorithm, type LimitDecision, type LimitRule, type RateLimitStore } from './limiter/types.js'
+export { Tier, type KeyBy, type RateLimitConfig } from './limiter/config.js'
+export { MemoryStore, type MemoryStoreOptions } from './limiter/store/memory-store.js'
+export { StoreError } from './limiter/store/store-error.js'
+export { DEFAULT_STORE_TIMEOUT_MS } from './limiter/store/deadline.js'
+export type { StoreFailurePolicy } from './limiter/store/guarded-store.js'
+
+// API keys.
+export { APIKeyManager, type APIKeyManagerOptions, type CreateApiKeyOptions, type IssuedAPIKey } from './keys/api-key-manager.js'
+export type { APIKeyInfo, APIKeyPatch, APIKeyRecord, APIKeyStatus, APIKeyStore } from './keys/types.js'
+export { MemoryKeyStore } from './keys/memory-key-store.js'
+export { FileKeyStore } from './keys/file-key-store.js'
+export type { TierAssignment } from './keys/client-tiers.js'
+export type { AuthStageDeps } from './keys/auth-stage.js'
+
+// The response cache.
+export type { CacheStore, CacheRecord } from './cache/store.js'
+export { MemoryCacheStore, type MemoryCacheStoreOptions } from './cache/memory-cache-store.js'
+export type { ResolvedCacheOptions } from './cache/options.js'
+
+// Upstream limits (third-party budgets).
+export { loadPresetOverrides, upstreamPresets, listUpstreamPresets, type UpstreamPreset } from './upstream-limits/presets.js'
+export type { UpstreamLimitOptions, ResolvedUpstreamLimit } from './upstream-limits/options.js'
+export type { UpstreamStatus } from './upstream-limits/types.js'
+
+// Metrics, as gateway.metrics exposes them.
+export type { GatewayMetrics, MetricsSnapshot, RouteSnapshot, PrometheusFamily } from './metrics/gateway-metrics.js'
 export type { GatewayStores } from './gateway-stores.js'
+
+// Writing a capability.
+export { defineCapability, type Capability } from './capability.js'
+export type { GatewayHost, LifecycleHooks, Terminal, TerminalFactory } from './host.js'

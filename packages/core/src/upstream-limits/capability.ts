@@ -1,15 +1,10 @@
 // Upstream-aware limits as a capability: the governed terminal step, /_upstreams figures in metrics, and shutdown.
-import type { z } from 'zod'
 import { defineCapability } from '../capability.js'
 import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
 import { UpstreamGovernors } from './registry.js'
 import { upstreamGatewaySchema, upstreamLimitRouteSchema } from './schema.js'
 import type { UpstreamStatus } from './types.js'
 import { upstreamLimitTerminal, weightByTier } from './upstream-limit-stage.js'
-
-declare module '../options.js' {
-  interface GatewayOptions extends z.input<typeof upstreamGatewaySchema> {}
-}
 
 declare module '../host.js' {
   interface HostServices {

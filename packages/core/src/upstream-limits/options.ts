@@ -4,9 +4,13 @@ import type { UpstreamBudget } from './budget.js'
 import type { z } from 'zod'
 import { parseOptions } from '../schema/parse.js'
 import { UpstreamConfigError, upstreamPresets, type UpstreamPreset } from './presets.js'
-import { type UpstreamLimitOptions, type upstreamLimitRouteSchema, upstreamLimitSchema } from './schema.js'
+import { type UpstreamLimitOptions, type upstreamGatewaySchema, type upstreamLimitRouteSchema, upstreamLimitSchema } from './schema.js'
 
 export type { UpstreamLimitOptions } from './schema.js'
+
+declare module '../options.js' {
+  interface GatewayOptions extends z.input<typeof upstreamGatewaySchema> {}
+}
 
 declare module '../routing/route.js' {
   interface RouteOptions extends z.input<typeof upstreamLimitRouteSchema> {}

@@ -1,0 +1,13 @@
+// Upstream pools for power users (`@tollgate/core/pool`): balancers, hashing, health checks and route status.
+export * from './types.js'
+export { UpstreamPool, balancers, toPoolSpec } from './upstream-pool.js'
+export { poolFamilies, routeStatus, type RouteStatus, type TargetStatus } from './route-status.js'
+export { HealthChecker, HEALTH_CHECK_JITTER, type HealthCheckerOptions } from './health-checker.js'
+export type { HealthProbe, ProbeRequest } from './probe.js'
+export { createHTTPProbe, type HTTPProbe } from './http-probe.js'
+export { RoundRobinBalancer } from './round-robin.js'
+export { LeastConnectionsBalancer } from './least-connections.js'
+export { RandomBalancer } from './random.js'
+export { HashBalancer, hash32, buildHashRing } from './hash.js'
+export { HEALTH_CHECK_DEFAULTS, BALANCE_STRATEGIES } from './pool-spec.js'
+export { UPSTREAM_FORM, upstreamSpecSchema } from './schema.js'
