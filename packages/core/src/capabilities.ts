@@ -3,6 +3,7 @@ import { cacheCapability } from './cache/capability.js'
 import { authCapability } from './keys/capability.js'
 import { rateLimitCapability } from './limiter/capability.js'
 import { upstreamLimitCapability } from './upstream-limits/capability.js'
+import { poolHealthCapability } from './pool/capability.js'
 
-/** Every capability, in the order their stages run (each one's `order`, ascending). */
-export const CAPABILITIES = [authCapability, rateLimitCapability, cacheCapability, upstreamLimitCapability] as const
+/** Every capability, in install order; their stages run by each one's `order`, ascending. */
+export const CAPABILITIES = [poolHealthCapability, authCapability, rateLimitCapability, cacheCapability, upstreamLimitCapability] as const

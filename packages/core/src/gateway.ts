@@ -11,7 +11,7 @@ import { ConfigError, GatewayError, gatewayErrorResponse, jsonError } from './er
 import { GatewayMetrics } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
 import { UpstreamPool } from './pool/upstream-pool.js'
-import { poolFamilies, routeStatus, type RouteStatus } from './pool/route-status.js'
+import { routeStatus, type RouteStatus } from './pool/route-status.js'
 import type { UpstreamSpec } from './pool/types.js'
 import { compileTrustProxy, type ProxyTrust } from './proxy/client-ip.js'
 import { Forwarder } from './proxy/forward.js'
@@ -28,7 +28,6 @@ import { closeServer, listen, type StartOptions, type StartResult } from './serv
 import { mountBuiltInEndpoints } from './server/built-in-endpoints.js'
 import { recordRequestContext } from './server/request-context.js'
 import { type RequestEvent, requestEvent } from './server/request-events.js'
-import { startRouteHealthChecks } from './pool/route-health.js'
 import { internalError } from './server/internal-error.js'
 import { APIKeyManager } from './keys/api-key-manager.js'
 import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
@@ -39,7 +38,7 @@ import { parseTier } from './limiter/config.js'
 import './limiter/options.js'
 import type { UpstreamStatus } from './upstream-limits/types.js'
 import { CAPABILITIES } from './capabilities.js'
-import type { GatewayHost, HostServices, LifecycleHooks, StageFactory, StageName } from './host.js'
+import type { GatewayHost, HostServices, LifecycleHooks, RouteLifecycleHooks, StageFactory, StageName } from './host.js'
 
 export type { StartOptions, StartResult } from './server/node-server.js'
 
@@ -47,7 +46,8 @@ export type { RequestEvent } from './server/request-events.js'
 
 export type { StageFactory, StageName } from './host.js'
 
-/** Stage slots in the order they run after custom middleware: the capabilities' `order`. */
+/** Stage slots in the order they run after custom middleware: the capabilities' `order` (one without a stage, such as
+ * poolHealth, has no factory in its slot and adds nothing). */
 const STAGE_ORDER = [...CAPABILITIES].sort((a, b) => a.order - b.order).map((capability) => capability.name as StageName)
 
 /**
@@ -75,6 +75,7 @@ export class APIGateway {
   readonly #forwarder: Forwarder
   readonly #trustProxy: ProxyTrust
   readonly #lifecycle: LifecycleHooks[] = []
+  readonly #routeLifecycle: RouteLifecycleHooks[] = []
   readonly #services: Partial<HostServices> = {}
   readonly #health = new Map<string, () => unknown>()
   readonly #clientTiers: ClientTiers
@@ -96,8 +97,6 @@ export class APIGateway {
       for (const [origin, breaker] of this.breakers.entries()) out[origin] = { state: breaker.state, failures: breaker.failures }
       return out
     })
-    this.metrics.section('pools', () => Object.fromEntries(this.routeStatuses().map((r) => [r.id, r])))
-    this.metrics.prometheus(() => poolFamilies(this.routeStatuses()))
     this.#dispatcher = createUpstreamAgent(options)
     installUpstreamAgentMetrics(this.metrics, this.#dispatcher)
     this.#forwarder = new Forwarder({
@@ -334,6 +333,9 @@ export class APIGateway {
       metrics: this.metrics,
       stores: this.#stores,
       apiKeyManager: this.apiKeyManager,
+      breakers: this.breakers,
+      routeStatuses: () => this.routeStatuses(),
+      addRouteLifecycle: (hooks) => void this.#routeLifecycle.push(hooks),
       sendOnce: this.#forwarder.forwardOnce,
       clientTier: (id) => this.clientTier(id),
       setStage: (name, factory) => void this.setStage(name, factory),
@@ -388,10 +390,10 @@ export class APIGateway {
   }
 
   async #onRouteStart(route: Route): Promise<void> {
-    startRouteHealthChecks(route, this)
+    for (const hooks of this.#routeLifecycle) await hooks.start?.(route)
   }
 
   async #onRouteStop(route: Route): Promise<void> {
-    await route.pool.stopHealthChecks()
+    for (const hooks of [...this.#routeLifecycle].reverse()) await hooks.stop?.(route)
   }
 }

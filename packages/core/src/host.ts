@@ -1,10 +1,12 @@
 // GatewayHost: the narrow slice of the gateway a capability's install() gets — never the APIGateway class itself.
 import type { Context, MiddlewareHandler } from 'hono'
+import type { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import type { Clock } from './clock.js'
 import type { GatewayStores } from './gateway-stores.js'
 import type { APIKeyManager } from './keys/api-key-manager.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
 import type { GatewayOptions, Logger } from './options.js'
+import type { RouteStatus } from './pool/route-status.js'
 import type { Route } from './routing/route.js'
 
 /** A gateway stage factory: given a route, the middleware that applies to it, or undefined to skip. */
@@ -23,6 +25,12 @@ export type TerminalFactory = (route: Route) => Terminal | undefined
 export interface LifecycleHooks {
   start?: () => void | Promise<void>
   stop?: () => void | Promise<void>
+}
+
+/** Work done per route while the gateway runs: from start() (or registration, when running) to stop() or removal. */
+export interface RouteLifecycleHooks {
+  start?: (route: Route) => void | Promise<void>
+  stop?: (route: Route) => void | Promise<void>
 }
 
 /**
@@ -46,6 +54,10 @@ export interface GatewayHost {
   readonly metrics: GatewayMetrics
   readonly stores: GatewayStores
   readonly apiKeyManager: APIKeyManager
+  /** Circuit breakers per upstream origin. */
+  readonly breakers: CircuitBreakerRegistry
+  /** Each route with its targets' health, breaker state and load. */
+  routeStatuses(): RouteStatus[]
   /** One upstream exchange without retries (the forwarder's), for a governed terminal step. */
   readonly sendOnce: SendOnce
   /** The tier a client id was put on at runtime (setClientTier), if any. */
@@ -54,6 +66,7 @@ export interface GatewayHost {
   /** Offers a route's last step in place of the plain forward (the first capability to answer for a route wins). */
   setTerminal(factory: TerminalFactory): void
   addLifecycle(hooks: LifecycleHooks): void
+  addRouteLifecycle(hooks: RouteLifecycleHooks): void
   /** Adds a section to /_health. */
   addHealthCheck(name: string, report: () => unknown): void
   /** Offers a service to the gateway's public methods (e.g. the upstream-limit status behind upstreamStatus()). */

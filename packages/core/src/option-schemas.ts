@@ -6,10 +6,13 @@ import { coreGatewaySchema } from './options.js'
 import { coreRouteSchema } from './routing/schema.js'
 import { checksOf, z } from './schema/kit.js'
 
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
-type Caps = (typeof CAPABILITIES)[number]
-type RouteShape = UnionToIntersection<Caps extends Capability<infer R, z.ZodObject> ? R['shape'] : never>
-type GatewayShape = UnionToIntersection<Caps extends Capability<z.ZodObject, infer G> ? G['shape'] : never>
+/** The intersection of the capabilities' route (`'route'`) or gateway (`'gateway'`) shapes, one by one (a union of
+ * shapes would collapse into the empty one of a capability without options). */
+type Shapes<T extends readonly unknown[], Part extends 'route' | 'gateway'> = T extends readonly [infer Head, ...infer Rest]
+  ? (Head extends Capability<infer R, infer G> ? (Part extends 'route' ? R['shape'] : G['shape']) : unknown) & Shapes<Rest, Part>
+  : unknown
+type RouteShape = Shapes<typeof CAPABILITIES, 'route'>
+type GatewayShape = Shapes<typeof CAPABILITIES, 'gateway'>
 
 const compose = <S extends z.ZodRawShape>(parts: readonly z.ZodObject[]) =>
   z.strictObject(Object.assign({}, ...parts.map((part) => part.shape)) as S).check(...checksOf(...parts))
