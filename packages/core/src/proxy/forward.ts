@@ -13,6 +13,7 @@ import { readBody, BodyTooLargeError, bodySource, limitBody } from './body.js'
 import { cleanResponseHeaders, flattenHeaders, forwardedInfo, upstreamRequestHeaders } from './headers.js'
 import type { ProxyTrust } from './client-ip.js'
 import { AttemptSignal } from './attempt-signal.js'
+import { type PublicAddress, rewriteResponseAddresses } from './redirects.js'
 import { clientWatch, type ClientWatch } from './request-signal.js'
 import { incomingOf } from './node-bindings.js'
 import { requestHeader } from './request-header.js'
@@ -142,7 +143,7 @@ export class Forwarder {
           continue
         }
       }
-      if (outcome.kind === 'response') return this.#respond(c, method, outcome.data)
+      if (outcome.kind === 'response') return this.#respond(c, route, target, method, outcome.data)
       return this.#failure(c, outcome)
     }
   }
@@ -196,9 +197,19 @@ export class Forwarder {
     }
   }
 
-  async #respond(c: Context, method: string, data: Dispatcher.ResponseData): Promise<Response> {
+  async #respond(c: Context, route: Route, target: UpstreamTarget, method: string, data: Dispatcher.ResponseData): Promise<Response> {
     const status = data.statusCode as StatusCode
     const headers = cleanResponseHeaders(data.headers, this.#options.via)
+    const { rewriteRedirects: redirects, rewriteCookies: cookies } = route.options
+    if (redirects || cookies) {
+      const mapping = {
+        targetOrigin: target.origin,
+        targetBasePath: target.basePath,
+        routePrefix: route.prefix,
+        stripPrefix: route.options.stripPrefix,
+      }
+      rewriteResponseAddresses(headers, mapping, () => this.#publicAddress(c), { redirects, cookies })
+    }
     if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
       data.body.dump().catch(() => {})
       return c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headers)
@@ -262,6 +273,19 @@ export class Forwarder {
       }
     }
     return headers
+  }
+
+  /** Where the client reached the gateway: its Host (or trusted X-Forwarded-Host) and the connection's scheme. */
+  #publicAddress(c: Context): PublicAddress {
+    const info = forwardedInfo(c, this.#options.trustProxy, this.#options.via)
+    const origin = `${info.proto}://${info.forwardedHost}`
+    let hostname = info.forwardedHost
+    try {
+      hostname = new URL(origin).hostname
+    } catch {
+      // an unparsable Host leaves the cookie domain as the header gave it
+    }
+    return { origin, hostname }
   }
 
   #upstreamPath(c: Context, route: Route): string {

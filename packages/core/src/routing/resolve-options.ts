@@ -21,6 +21,8 @@ export const resolveRouteOptions = (options: RouteOptions): ResolvedRouteOptions
     circuitBreaker: { ...defaultCircuitBreakerOptions, ...options.circuitBreaker },
     stripPrefix: options.stripPrefix ?? false,
     preserveHost: options.preserveHost ?? false,
+    rewriteRedirects: options.rewriteRedirects ?? true,
+    rewriteCookies: options.rewriteCookies ?? false,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   }
 }

@@ -19,6 +19,8 @@ export interface ResolvedRouteOptions {
   stripPrefix: boolean
   maxBodyBytes: number
   preserveHost: boolean
+  rewriteRedirects: boolean
+  rewriteCookies: boolean
 }
 
 export interface Route {

@@ -65,6 +65,13 @@ export const coreRouteSchema = z.strictObject({
     .optional(),
   /** Send the client's Host header upstream instead of the target's host. Default false (like Kong and nginx). */
   preserveHost: boolean().optional(),
+  /**
+   * Rewrite Location and Content-Location that point at the chosen target (its origin, base path, and the stripped
+   * prefix) to the gateway's public origin and route prefix. Default true (nginx's proxy_redirect default).
+   */
+  rewriteRedirects: boolean().optional(),
+  /** Rewrite Set-Cookie `Domain` (the target's host) and `Path` (under the target) to the public ones. Default false. */
+  rewriteCookies: boolean().optional(),
 })
 
 export type CoreRouteOptions = z.input<typeof coreRouteSchema>
