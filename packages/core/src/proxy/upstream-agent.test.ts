@@ -90,11 +90,19 @@ const answer =
   (req, res) => {
     const socket = req.socket as TLSSocket
     const peer = socket.getPeerCertificate?.()
-    const body = JSON.stringify({ httpVersion: req.httpVersion, clientCN: peer?.subject?.CN ?? null })
-    setTimeout(() => {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(body)
-    }, delayMs)
+    let received = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => {
+      received += chunk
+    })
+    req.on('end', () => {
+      const body: Record<string, unknown> = { httpVersion: req.httpVersion, clientCN: peer?.subject?.CN ?? null }
+      if (received !== '') body.received = received
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body))
+      }, delayMs)
+    })
   }
 
 const listen = async (server: Http2SecureServer | HTTPSServer): Promise<TLSUpstream> => {
@@ -196,11 +204,26 @@ describe('http2 to upstreams', () => {
     expect(up.sessions()).toBe(0)
   })
 
-  it('gateway stop closes the HTTP/2 sessions of per-route dispatchers', async () => {
+  it('carries request bodies, small and streamed, alongside concurrent GETs', async () => {
+    const up = await h2Upstream({ delayMs: 20 })
+    const { url } = await h.gateway((g) => g.registerRoute('/up', up.url, { http2: true, tls: { ca: pki.ca } }))
+    const big = 'x'.repeat(200_000)
+    const [small, streamed, ...gets] = await Promise.all([
+      rawRequest(url, '/up/a', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } }),
+      rawRequest(url, '/up/b', { method: 'PUT', body: big, headers: { 'content-type': 'text/plain' } }),
+      ...Array.from({ length: 5 }, () => rawRequest(url, '/up/c')),
+    ])
+    expect(small?.json()).toEqual({ httpVersion: '2.0', clientCN: null, received: 'hello' })
+    expect(streamed?.json().received).toHaveLength(big.length)
+    expect(gets.map((r) => r.status)).toEqual(Array(5).fill(200))
+  })
+
+  it('gateway stop closes the HTTP/2 sessions of per-route dispatchers; /_metrics counts them meanwhile', async () => {
     const up = await h2Upstream()
     const { gateway, get } = await through(up.url, { http2: true, tls: { ca: pki.ca } })
     expect((await get()).status).toBe(200)
     expect(up.open()).toBe(1)
+    expect((await get('/_metrics')).json().upstream_connections[`${up.url}`]).toMatchObject({ connected: 1 })
     await gateway.stop()
     await vi.waitFor(() => expect(up.open()).toBe(0), { timeout: 5_000, interval: 20 })
   })
