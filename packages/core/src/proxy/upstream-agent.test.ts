@@ -197,6 +197,13 @@ describe('http2 to upstreams', () => {
     expect(up.connections.length).toBeGreaterThan(1)
   })
 
+  it('on a plain http:// target http2 changes nothing', async () => {
+    const up = await h.upstream()
+    const { get } = await through(up.url, { http2: true })
+    expect((await concurrently(get, 5)).map((r) => r.status)).toEqual(Array(5).fill(200))
+    expect(up.count()).toBe(5)
+  })
+
   it('without http2 a route speaks HTTP/1.1 to the same allowHTTP1 server', async () => {
     const up = await h2Upstream()
     const { get } = await through(up.url, { tls: { ca: pki.ca } })

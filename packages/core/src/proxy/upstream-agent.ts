@@ -58,6 +58,7 @@ const http2Clients = (streams: number) => {
 export class UpstreamAgent extends Agent {
   readonly #connections: number
   #variants = new Map<string, Agent>()
+  #byOptions = new WeakMap<UpstreamProtocolOptions, Agent>()
 
   constructor(connections: number) {
     super({ connections, ...POOL, connect: { timeout: CONNECT_TIMEOUT_MS } })
@@ -67,6 +68,9 @@ export class UpstreamAgent extends Agent {
   /** The dispatcher for a route's protocol options: this Agent for plain routes, else a cached one per setting. */
   dispatcherFor(options: UpstreamProtocolOptions): Dispatcher {
     if (!options.http2 && options.tls === undefined) return this
+    // A route's resolved options are one object for its lifetime: hash its PEMs once, not per request.
+    const known = this.#byOptions.get(options)
+    if (known !== undefined) return known
     const { http2, http2MaxConcurrentStreams, tls = {} } = options
     const key = createHash('sha256')
       .update(JSON.stringify([http2, http2 ? http2MaxConcurrentStreams : 0, tls.ca, tls.rejectUnauthorized, tls.servername]))
@@ -98,6 +102,7 @@ export class UpstreamAgent extends Agent {
       })
       this.#variants.set(key, agent)
     }
+    this.#byOptions.set(options, agent)
     return agent
   }
 
@@ -112,6 +117,7 @@ export class UpstreamAgent extends Agent {
     // undici's close() without a callback calls close(callback): the variants are taken once, on the first call.
     const variants = [...this.#variants.values()]
     this.#variants = new Map()
+    this.#byOptions = new WeakMap()
     const closed = Promise.all(variants.map((agent) => agent.close().catch(() => {})))
     if (callback === undefined) return closed.then(() => super.close())
     closed.then(() => super.close(callback))
@@ -124,6 +130,7 @@ export class UpstreamAgent extends Agent {
   override destroy(error?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
     const variants = [...this.#variants.values()]
     this.#variants = new Map()
+    this.#byOptions = new WeakMap()
     for (const agent of variants) agent.destroy().catch(() => {})
     if (typeof error === 'function') return super.destroy(error)
     if (callback !== undefined) return super.destroy(error ?? null, callback)
