@@ -17,11 +17,13 @@ import { type PublicAddress, rewriteResponseAddresses } from './redirects.js'
 import { clientWatch, type ClientWatch } from './request-signal.js'
 import { incomingOf } from './node-bindings.js'
 import { requestHeader } from './request-header.js'
+import { routeDispatcher } from './upstream-agent.js'
 
 /** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
 export const SMALL_BODY_BYTES = 64 * 1024
 
 export interface ForwarderOptions {
+  /** An UpstreamAgent also gives routes with `http2` or `tls` their own pools. */
   dispatcher: Dispatcher
   breakers: CircuitBreakerRegistry
   /** The compiled `trustProxy` option (compileTrustProxy). */
@@ -113,7 +115,7 @@ export class Forwarder {
       c.set('upstreamAttempts', attempt)
       target.inFlight++
       target.requests++
-      const outcome = await this.#attempt(target, path, method, headers, body.data, timeoutMs, client)
+      const outcome = await this.#attempt(route, target, path, method, headers, body.data, timeoutMs, client)
       target.inFlight--
 
       if (outcome.kind === 'client-gone') {
@@ -162,6 +164,7 @@ export class Forwarder {
   }
 
   async #attempt(
+    route: Route,
     target: UpstreamTarget,
     path: string,
     method: string,
@@ -174,8 +177,11 @@ export class Forwarder {
     const timer = setTimeout(() => signal.abort(TIMEOUT), timeoutMs)
     const stopWatching = client.onGone(() => signal.abort(CLIENT_GONE))
     try {
-      const data: Dispatcher.ResponseData = await this.#options.dispatcher.request({
+      const { options } = route
+      const data: Dispatcher.ResponseData = await routeDispatcher(this.#options.dispatcher, options).request({
         origin: target.origin,
+        // SNI otherwise follows the Host header, which preserveHost makes the client's.
+        ...(options.tls?.servername !== undefined ? { servername: options.tls.servername } : {}),
         path: target.basePath + path,
         method: method as Dispatcher.HttpMethod,
         headers,
