@@ -5,13 +5,19 @@ import { systemClock, type Clock } from '../clock.js'
 import type { Route } from '../routing/route.js'
 import { normalizePath } from '../routing/normalize-path.js'
 import { baseCacheKey, variantCacheKey } from './cache-key.js'
-import { bypassReason, responseStorability, storedHeaders } from './cacheability.js'
+import { bypassReason, responseStorability, storedHeaders, type Storability } from './cacheability.js'
+import { hasValidator, notModified, notModifiedHeaders, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from './conditional.js'
 import { resolveCacheOptions } from './options.js'
 import { DEFAULT_SECRET_QUERY_PARAMS, hasSecretQueryParam } from './secret-query.js'
 import { unkeyedSteeringHeaders } from './steering-headers.js'
 import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
 
-export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE'
+/**
+ * X-Cache: HIT (fresh entry), MISS (the upstream answered in full), REVALIDATED (an expired entry the upstream
+ * confirmed with a 304), STALE (an expired entry served on upstream failure or while it is refreshed in the
+ * background), BYPASS (the request may not use the cache).
+ */
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE' | 'REVALIDATED'
 
 export interface CacheStageDeps {
   store: CacheStore
@@ -27,6 +33,11 @@ export interface CacheStageDeps {
   secretQueryParams?: ReadonlySet<string>
   /** Longest a coalesced miss waits for the request ahead of it before going upstream itself, in ms. Default 30 000. */
   maxWaitMs?: number
+  /**
+   * Sends a request through the whole gateway again (its `fetch`): how an entry within the upstream's
+   * stale-while-revalidate is refreshed in the background. Without it, such entries are revalidated in the foreground.
+   */
+  refresh?(request: Request): Promise<Response>
 }
 
 type CachedResponse = CacheRecord & { meta: CachedResponseMeta }
@@ -47,12 +58,30 @@ const waitFor = (flight: Promise<FlightOutcome>, ms: number): Promise<FlightOutc
 const EMPTY = new Uint8Array(0)
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
 
-const responseFrom = (record: CachedResponse, status: CacheStatus, method: string, now: number): Response => {
-  const headers = new Headers(record.meta.headers)
-  headers.set('age', String(Math.max(0, Math.floor((now - record.meta.storedAt) / 1000))))
-  headers.set('x-cache', status)
-  const bodiless = method === 'HEAD' || NULL_BODY_STATUSES.has(record.meta.status)
-  return new Response(bodiless ? null : (record.body as Uint8Array<ArrayBuffer>), { status: record.meta.status, headers })
+/** The stored response as an answer to `request`: a 304 when the request's preconditions show the client has it. */
+const responseFrom = (record: CachedResponse, status: CacheStatus, request: Request, now: number): Response => {
+  const answer = conditionalStatus(record, request.headers)
+  const headers = new Headers(headerRecord(record, answer, status, now))
+  const bodiless = request.method === 'HEAD' || NULL_BODY_STATUSES.has(answer)
+  return new Response(bodiless ? null : (record.body as Uint8Array<ArrayBuffer>), { status: answer, headers })
+}
+
+/** Turns a full answer whose validators match the client's preconditions into a 304 (the body, if any, is dropped). */
+const answerConditionally = (c: Context): void => {
+  const response = c.res
+  if (!notModified(c.req.raw.headers, response.status, response.headers)) return
+  response.body?.cancel().catch(() => {})
+  const headers = new Headers(notModifiedHeaders([...response.headers]))
+  for (const name of ['age', 'x-cache']) {
+    const value = response.headers.get(name)
+    if (value !== null) headers.set(name, value)
+  }
+  replaceResponse(c, new Response(null, { status: 304, headers }))
+}
+
+/** Merges upstream request header overrides with those earlier stages set. */
+const overrideUpstreamHeaders = (c: Context, overrides: Readonly<Record<string, string | undefined>>): void => {
+  c.set('upstreamRequestHeaders', { ...c.get('upstreamRequestHeaders'), ...overrides })
 }
 
 /** Replaces c.res without Hono merging the old response's headers back in (they would overwrite X-Cache and Age). */
@@ -119,6 +148,26 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
   const secretQueryParams = deps.secretQueryParams ?? new Set(DEFAULT_SECRET_QUERY_PARAMS)
   // Misses in flight, by the key their response will be stored at (or the URL's key while its Vary is unknown).
   const inflight = new Map<string, Promise<FlightOutcome>>()
+  // Entries being refreshed in the background (stale-while-revalidate), by flight key: one refresh each at a time.
+  const refreshing = new Set<string>()
+  // The requests this stage sent through the gateway to refresh an entry: they revalidate instead of serving stale.
+  const background = new WeakSet<Request>()
+
+  const refreshInBackground = (c: Context, flightKey: string): void => {
+    const refresh = deps.refresh
+    if (!refresh || refreshing.has(flightKey)) return
+    refreshing.add(flightKey)
+    const request = new Request(c.req.url, { method: 'GET', headers: c.req.raw.headers })
+    background.add(request)
+    // Next tick: the client's answer goes out first. The body is read so that the write completes.
+    setImmediate(() => {
+      Promise.resolve()
+        .then(() => refresh(request))
+        .then((response) => response.arrayBuffer())
+        .catch((error: unknown) => deps.onError?.(error, c))
+        .finally(() => refreshing.delete(flightKey))
+    })
+  }
 
   const safeGet = async (c: Context, key: string): Promise<CacheRecord | undefined> => {
     try {
@@ -150,6 +199,59 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     }
   }
 
+  /** The meta of a storable response, and how long the store keeps it: past freshness for stale serving and revalidation. */
+  const recordFor = (
+    verdict: Extract<Storability, { store: true }>,
+    status: number,
+    headers: [string, string][],
+    receivedAt: number,
+  ): { meta: CachedResponseMeta; storeTtlMs: number } => {
+    // An entry with a validator is kept another cacheTtl after it expires, to be revalidated rather than refetched.
+    const keepMs = Math.max(
+      verdict.mustRevalidate ? 0 : options.staleIfErrorMs,
+      verdict.staleWhileRevalidateMs,
+      verdict.validator ? options.ttlMs : 0,
+    )
+    const freshUntil = receivedAt + verdict.ttlMs
+    const meta: CachedResponseMeta = {
+      kind: 'response',
+      status,
+      headers,
+      storedAt: receivedAt - verdict.ageMs,
+      freshUntil,
+      staleUntil: freshUntil + (verdict.mustRevalidate ? 0 : options.staleIfErrorMs),
+    }
+    if (verdict.staleWhileRevalidateMs > 0) meta.revalidateUntil = freshUntil + verdict.staleWhileRevalidateMs
+    return { meta, storeTtlMs: verdict.ttlMs + keepMs }
+  }
+
+  /**
+   * Stores the refreshed entry after the upstream's 304 for `entry` (its fields update the stored ones, the body is
+   * kept) and answers from it. Resolves once written, with whether it was.
+   */
+  const storeRevalidated = (c: Context, baseKey: string, entry: CachedResponse, receivedAt: number): Promise<boolean> => {
+    const notModifiedAnswer = c.res
+    notModifiedAnswer.body?.cancel().catch(() => {})
+    const headers = updatedHeaders(entry.meta.headers, storedHeaders(notModifiedAnswer.headers))
+    const verdict = responseStorability({ status: entry.meta.status, headers: new Headers(headers) }, options, receivedAt)
+    let saved: Promise<boolean>
+    let refreshed: CachedResponse
+    if (verdict.store) {
+      const { meta, storeTtlMs } = recordFor(verdict, entry.meta.status, headers, receivedAt)
+      refreshed = { meta, body: entry.body }
+      saved = write(c, baseKey, verdict.vary, refreshed, storeTtlMs).then(() => true)
+    } else {
+      // The 304 made it unstorable (no-store, private…): serve it this once, drop the entry.
+      refreshed = { meta: { ...entry.meta, headers, freshUntil: receivedAt, staleUntil: receivedAt }, body: entry.body }
+      saved = store.delete(baseKey).then(
+        () => false,
+        () => false,
+      )
+    }
+    replaceResponse(c, responseFrom(refreshed, 'REVALIDATED', c.req.raw, receivedAt))
+    return saved
+  }
+
   /**
    * Stores the upstream's answer if it may be stored; c.res is replaced at once (the body is read through a tee,
    * so the client streams meanwhile). Resolves once the record is written, with whether it was.
@@ -161,15 +263,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       markResponse(c, 'MISS')
       return Promise.resolve(false)
     }
-    const storeTtlMs = verdict.ttlMs + (verdict.mustRevalidate ? 0 : options.staleIfErrorMs)
-    const meta: CachedResponseMeta = {
-      kind: 'response',
-      status: upstream.status,
-      headers: storedHeaders(upstream.headers),
-      storedAt: receivedAt - verdict.ageMs,
-      freshUntil: receivedAt + verdict.ttlMs,
-      staleUntil: receivedAt + storeTtlMs,
-    }
+    const { meta, storeTtlMs } = recordFor(verdict, upstream.status, storedHeaders(upstream.headers), receivedAt)
     const save = async (body: Uint8Array | undefined): Promise<boolean> => {
       if (body === undefined) return false
       if (!NULL_BODY_STATUSES.has(meta.status)) meta.headers.push(['content-length', String(body.byteLength)])
@@ -233,6 +327,17 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     })
 
     let found = await lookup(c, baseKey)
+    const refreshingInBackground = background.has(c.req.raw)
+    const early = found.entry
+    if (!refreshingInBackground && early !== undefined && !isFresh(early, clock.now())) {
+      // Within the upstream's stale-while-revalidate: answer now, and have one background request refresh it.
+      const revalidateUntil = early.meta.revalidateUntil
+      if (deps.refresh && revalidateUntil !== undefined && clock.now() < revalidateUntil) {
+        deps.onHit?.(c)
+        refreshInBackground(c, found.flightKey)
+        return responseFrom(early, 'STALE', c.req.raw, clock.now())
+      }
+    }
     let waitedFor: FlightOutcome | undefined
     if (!isFresh(found.entry, clock.now())) {
       const flight = inflight.get(found.flightKey)
@@ -246,8 +351,8 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const entry = found.entry
     if (entry !== undefined && isFresh(entry, now)) {
       deps.onHit?.(c)
-      const status = entry.meta.status as StatusCode
-      const headerValues = headerRecord(entry, 'HIT', now)
+      const status = conditionalStatus(entry, headers) as StatusCode
+      const headerValues = headerRecord(entry, status, 'HIT', now)
       // c.body keeps headers earlier stages set with c.header(); a Uint8Array body takes node-server's fast path.
       if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) return c.body(null, status, headerValues)
       return c.body(entry.body as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headerValues)
@@ -255,8 +360,13 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const stale = entry && now < entry.meta.staleUntil ? entry : undefined
     if (stale && waitedFor === 'upstream-failed') {
       deps.onHit?.(c)
-      return responseFrom(stale, 'STALE', method, now)
+      return responseFrom(stale, 'STALE', c.req.raw, now)
     }
+    // An expired entry with a validator is revalidated: the upstream's 304 refreshes it without sending the body.
+    // Otherwise the client's own preconditions are not forwarded, so that the upstream's answer is a storable 200
+    // (never a 304 stored as the entry); the gateway answers them itself from that 200.
+    const revalidating = entry !== undefined && hasValidator(new Headers(entry.meta.headers)) ? entry : undefined
+    overrideUpstreamHeaders(c, revalidating ? revalidationHeaders(new Headers(revalidating.meta.headers)) : UNCONDITIONAL)
 
     // Only a GET that has not waited leads: a HEAD's answer has no body to store, and a waiter whose leader's
     // answer was not stored goes upstream by itself (it may be private, or vary in ways its key does not show).
@@ -281,16 +391,26 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
           deps.onHit?.(c)
           // The failure's own body is not sent: release its upstream connection.
           c.res.body?.cancel().catch(() => {})
-          replaceResponse(c, responseFrom(stale, 'STALE', method, clock.now()))
+          replaceResponse(c, responseFrom(stale, 'STALE', c.req.raw, clock.now()))
           return
         }
       }
       deps.onMiss?.(c)
+      if (revalidating && c.res.status === 304) {
+        pending = storeRevalidated(c, baseKey, revalidating, clock.now())
+        // No body transfer to wait on: the write is awaited, so the next request finds the refreshed entry.
+        await pending.catch(() => false)
+        return
+      }
       if (method === 'GET' && outcome !== 'upstream-failed') {
         pending = storeResponse(c, baseKey, clock.now())
+        answerConditionally(c)
         // A bodiless answer has no end to hold back until the write is done: wait for it here instead.
         if (c.res.body === null) await pending.catch(() => false)
-      } else markResponse(c, 'MISS')
+      } else {
+        markResponse(c, 'MISS')
+        answerConditionally(c)
+      }
     } finally {
       if (pending) {
         const done = settle
@@ -317,9 +437,18 @@ const addDropped = (c: Context, names: readonly string[]): void => {
 
 const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil
 
-const headerRecord = (entry: CachedResponse, status: CacheStatus, now: number): Record<string, string> => {
+/** 304 when the request's preconditions match the stored response, else its own status. */
+const conditionalStatus = (entry: CachedResponse, request: Headers): number =>
+  (request.has('if-none-match') || request.has('if-modified-since')) &&
+  notModified(request, entry.meta.status, new Headers(entry.meta.headers))
+    ? 304
+    : entry.meta.status
+
+/** The headers of an answer from `entry` with status `answer` (a 304 carries only what RFC 9110 §15.4.5 lists). */
+const headerRecord = (entry: CachedResponse, answer: number, status: CacheStatus, now: number): Record<string, string> => {
   const record: Record<string, string> = {}
-  for (const [name, value] of entry.meta.headers) record[name] = value
+  const pairs = answer === 304 && entry.meta.status !== 304 ? notModifiedHeaders(entry.meta.headers) : entry.meta.headers
+  for (const [name, value] of pairs) record[name] = value
   record.age = String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000)))
   record['x-cache'] = status
   return record
