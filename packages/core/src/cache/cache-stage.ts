@@ -6,18 +6,25 @@ import type { Route } from '../routing/route.js'
 import { normalizePath } from '../routing/normalize-path.js'
 import { baseCacheKey, variantCacheKey } from './cache-key.js'
 import { bypassReason, responseStorability, storedHeaders, type Storability } from './cacheability.js'
-import { hasValidator, notModified, notModifiedHeaders, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from './conditional.js'
+import {
+  answerConditionally,
+  type CachedResponse,
+  type CacheStatus,
+  conditionalStatus,
+  headerRecord,
+  markResponse,
+  NULL_BODY_STATUSES,
+  replaceResponse,
+  responseFrom,
+  withBody,
+} from './cached-answer.js'
+import { hasValidator, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from './conditional.js'
 import { resolveCacheOptions } from './options.js'
 import { DEFAULT_SECRET_QUERY_PARAMS, hasSecretQueryParam } from './secret-query.js'
 import { unkeyedSteeringHeaders } from './steering-headers.js'
 import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
 
-/**
- * X-Cache: HIT (fresh entry), MISS (the upstream answered in full), REVALIDATED (an expired entry the upstream
- * confirmed with a 304), STALE (an expired entry served on upstream failure or while it is refreshed in the
- * background), BYPASS (the request may not use the cache).
- */
-export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE' | 'REVALIDATED'
+export type { CacheStatus }
 
 export interface CacheStageDeps {
   store: CacheStore
@@ -40,8 +47,6 @@ export interface CacheStageDeps {
   refresh?(request: Request): Promise<Response>
 }
 
-type CachedResponse = CacheRecord & { meta: CachedResponseMeta }
-
 /** What a coalesced miss's leader ended with, so that waiters know whether to look again or use a stale entry. */
 type FlightOutcome = 'stored' | 'not-stored' | 'upstream-failed' | 'timed-out'
 
@@ -56,48 +61,10 @@ const waitFor = (flight: Promise<FlightOutcome>, ms: number): Promise<FlightOutc
 }
 
 const EMPTY = new Uint8Array(0)
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
-
-/** The stored response as an answer to `request`: a 304 when the request's preconditions show the client has it. */
-const responseFrom = (record: CachedResponse, status: CacheStatus, request: Request, now: number): Response => {
-  const answer = conditionalStatus(record, request.headers)
-  const headers = new Headers(headerRecord(record, answer, status, now))
-  const bodiless = request.method === 'HEAD' || NULL_BODY_STATUSES.has(answer)
-  return new Response(bodiless ? null : (record.body as Uint8Array<ArrayBuffer>), { status: answer, headers })
-}
-
-/** Turns a full answer whose validators match the client's preconditions into a 304 (the body, if any, is dropped). */
-const answerConditionally = (c: Context): void => {
-  const response = c.res
-  if (!notModified(c.req.raw.headers, response.status, response.headers)) return
-  response.body?.cancel().catch(() => {})
-  const headers = new Headers(notModifiedHeaders([...response.headers]))
-  for (const name of ['age', 'x-cache']) {
-    const value = response.headers.get(name)
-    if (value !== null) headers.set(name, value)
-  }
-  replaceResponse(c, new Response(null, { status: 304, headers }))
-}
 
 /** Merges upstream request header overrides with those earlier stages set. */
 const overrideUpstreamHeaders = (c: Context, overrides: Readonly<Record<string, string | undefined>>): void => {
   c.set('upstreamRequestHeaders', { ...c.get('upstreamRequestHeaders'), ...overrides })
-}
-
-/** Replaces c.res without Hono merging the old response's headers back in (they would overwrite X-Cache and Age). */
-const replaceResponse = (c: Context, response: Response): void => {
-  c.res = undefined
-  c.res = response
-}
-
-/** A copy of `response` with mutable headers (fetch's are immutable) carrying `body`. */
-const withBody = (response: Response, body: ReadableStream<Uint8Array> | null): Response =>
-  new Response(body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) })
-
-const markResponse = (c: Context, status: CacheStatus): void => {
-  const response = withBody(c.res, c.res.body)
-  response.headers.set('x-cache', status)
-  replaceResponse(c, response)
 }
 
 /** Reads a tee branch into memory; undefined (and the branch cancelled) once it passes `maxBytes` or fails. */
@@ -229,11 +196,21 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
    * Stores the refreshed entry after the upstream's 304 for `entry` (its fields update the stored ones, the body is
    * kept) and answers from it. Resolves once written, with whether it was.
    */
-  const storeRevalidated = (c: Context, baseKey: string, entry: CachedResponse, receivedAt: number): Promise<boolean> => {
+  const storeRevalidated = (
+    c: Context,
+    baseKey: string,
+    flightKey: string,
+    entry: CachedResponse,
+    receivedAt: number,
+  ): Promise<boolean> => {
     const notModifiedAnswer = c.res
     notModifiedAnswer.body?.cancel().catch(() => {})
     const headers = updatedHeaders(entry.meta.headers, storedHeaders(notModifiedAnswer.headers))
-    const verdict = responseStorability({ status: entry.meta.status, headers: new Headers(headers) }, options, receivedAt)
+    // A cookie set on the 304 is this caller's: it goes to them, and the entry is no longer shareable.
+    const cookies = notModifiedAnswer.headers.getSetCookie()
+    const merged = new Headers(headers)
+    for (const cookie of cookies) merged.append('set-cookie', cookie)
+    const verdict = responseStorability({ status: entry.meta.status, headers: merged }, options, receivedAt)
     let saved: Promise<boolean>
     let refreshed: CachedResponse
     if (verdict.store) {
@@ -241,9 +218,10 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       refreshed = { meta, body: entry.body }
       saved = write(c, baseKey, verdict.vary, refreshed, storeTtlMs).then(() => true)
     } else {
-      // The 304 made it unstorable (no-store, private…): serve it this once, drop the entry.
-      refreshed = { meta: { ...entry.meta, headers, freshUntil: receivedAt, staleUntil: receivedAt }, body: entry.body }
-      saved = store.delete(baseKey).then(
+      // The 304 made it unstorable (no-store, private, Set-Cookie…): serve it this once, drop the entry.
+      const answerHeaders: [string, string][] = [...headers, ...cookies.map((cookie): [string, string] => ['set-cookie', cookie])]
+      refreshed = { meta: { ...entry.meta, headers: answerHeaders, freshUntil: receivedAt, staleUntil: receivedAt }, body: entry.body }
+      saved = store.delete(flightKey).then(
         () => false,
         () => false,
       )
@@ -397,7 +375,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       }
       deps.onMiss?.(c)
       if (revalidating && c.res.status === 304) {
-        pending = storeRevalidated(c, baseKey, revalidating, clock.now())
+        pending = storeRevalidated(c, baseKey, found.flightKey, revalidating, clock.now())
         // No body transfer to wait on: the write is awaited, so the next request finds the refreshed entry.
         await pending.catch(() => false)
         return
@@ -436,20 +414,3 @@ const addDropped = (c: Context, names: readonly string[]): void => {
 }
 
 const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil
-
-/** 304 when the request's preconditions match the stored response, else its own status. */
-const conditionalStatus = (entry: CachedResponse, request: Headers): number =>
-  (request.has('if-none-match') || request.has('if-modified-since')) &&
-  notModified(request, entry.meta.status, new Headers(entry.meta.headers))
-    ? 304
-    : entry.meta.status
-
-/** The headers of an answer from `entry` with status `answer` (a 304 carries only what RFC 9110 §15.4.5 lists). */
-const headerRecord = (entry: CachedResponse, answer: number, status: CacheStatus, now: number): Record<string, string> => {
-  const record: Record<string, string> = {}
-  const pairs = answer === 304 && entry.meta.status !== 304 ? notModifiedHeaders(entry.meta.headers) : entry.meta.headers
-  for (const [name, value] of pairs) record[name] = value
-  record.age = String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000)))
-  record['x-cache'] = status
-  return record
-}

@@ -26,6 +26,8 @@ interface Representation {
   failWith?: number
   /** Held until this resolves (a slow refresh). */
   hold?: Promise<void>
+  /** Extra headers on every answer, 304s included. */
+  extra?: Record<string, string>
 }
 
 interface Seen {
@@ -56,6 +58,7 @@ const conditionalUpstream = async (initial: Representation) => {
       }
       const headers: Record<string, string> = { etag: rep.etag, 'cache-control': rep.cacheControl, 'content-type': 'text/plain' }
       if (rep.lastModified) headers['last-modified'] = rep.lastModified
+      Object.assign(headers, rep.extra)
       const matches =
         seen.ifNoneMatch !== undefined
           ? seen.ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === rep.etag.replace(/^W\//, ''))
@@ -255,6 +258,21 @@ const describeConditional = (name: string, storeOptions: () => GatewayOptions): 
       state.current = { ...state.current, failWith: 503 }
       const failed = await get()
       expect([failed.status, failed.headers['x-cache']]).toEqual([503, 'MISS'])
+    })
+
+    it("drops an entry whose 304 makes it the caller's (Set-Cookie, private), passing the cookie to that caller only", async () => {
+      const { fake, state, get } = await start({ etag: '"v1"', body: 'hello v1', cacheControl: 'max-age=10' })
+      await get()
+      fake.tick(11_000)
+      state.current = { ...state.current, extra: { 'set-cookie': 'session=abc' } }
+      const revalidated = await get()
+      expect([revalidated.status, revalidated.headers['x-cache'], revalidated.body]).toEqual([200, 'REVALIDATED', 'hello v1'])
+      expect(revalidated.headers['set-cookie']).toEqual(['session=abc'])
+      state.current = { ...state.current, extra: undefined, cacheControl: 'private, max-age=10' }
+      // Dropped: the next request is a whole miss, and its private answer is not stored either.
+      const next = await get()
+      expect([next.headers['x-cache'], next.headers['set-cookie'], state.seen[2]?.ifNoneMatch]).toEqual(['MISS', undefined, undefined])
+      expect((await get()).headers['x-cache']).toBe('MISS')
     })
 
     it('revalidates a no-cache entry before every use', async () => {
