@@ -124,7 +124,11 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const refresh = deps.refresh
     if (!refresh || refreshing.has(flightKey)) return
     refreshing.add(flightKey)
-    const request = new Request(c.req.url, { method: 'GET', headers: c.req.raw.headers })
+    const headers = new Headers(c.req.raw.headers)
+    // Not replayed: the refresh comes from the gateway itself (127.0.0.1), where a trusted-proxy rule could
+    // otherwise lend the client's claimed address to it. Host and X-Forwarded-Host/Proto stay: they are in the key.
+    for (const name of ['x-forwarded-for', 'forwarded', 'x-real-ip']) headers.delete(name)
+    const request = new Request(c.req.url, { method: 'GET', headers })
     background.add(request)
     // Next tick: the client's answer goes out first. The body is read so that the write completes.
     setImmediate(() => {

@@ -39,7 +39,7 @@ interface Seen {
 
 /** A node:http upstream that counts requests and answers If-None-Match / If-Modified-Since as an origin does. */
 const conditionalUpstream = async (initial: Representation) => {
-  const state = { current: initial, seen: [] as Seen[] }
+  const state = { current: initial, seen: [] as Seen[], forwardedFor: [] as (string | undefined)[] }
   const up = await h.upstream({
     handler: async (req, res) => {
       const rep = state.current
@@ -49,6 +49,7 @@ const conditionalUpstream = async (initial: Representation) => {
         status: 200,
       }
       state.seen.push(seen)
+      state.forwardedFor.push(req.headers['x-forwarded-for'] as string | undefined)
       if (rep.hold) await rep.hold
       if (rep.failWith) {
         seen.status = rep.failWith
@@ -133,11 +134,12 @@ describe('notModified (RFC 9110 §13.2.2)', () => {
 
 const describeConditional = (name: string, storeOptions: () => GatewayOptions): void => {
   describe(`conditional requests and revalidation on the ${name} store`, () => {
-    const start = async (representation: Representation, route: RouteOptions = { cacheTtl: 300 }) => {
+    const start = async (representation: Representation, route: RouteOptions = { cacheTtl: 300 }, gateway: GatewayOptions = {}) => {
       const fake = FakeTimers.createClock(Date.UTC(2026, 0, 1))
       const { up, state } = await conditionalUpstream(representation)
       const { url } = await h.gateway((g) => g.registerRoute('/api', up.url, route), {
         ...storeOptions(),
+        ...gateway,
         clock: { now: () => fake.now },
       })
       const get = (headers: Record<string, string> = {}, method = 'GET') => rawRequest(url, '/api/doc', { headers, method })
@@ -225,18 +227,25 @@ const describeConditional = (name: string, storeOptions: () => GatewayOptions): 
     })
 
     it('serves stale within stale-while-revalidate and refreshes the entry once in the background', async () => {
-      const { fake, state, get } = await start({ etag: '"v1"', body: 'hello v1', cacheControl: 'max-age=10, stale-while-revalidate=30' })
+      // Loopback is a trusted proxy here: the clients' X-Forwarded-For is believed, the refresh must not inherit it.
+      const { fake, state, get } = await start(
+        { etag: '"v1"', body: 'hello v1', cacheControl: 'max-age=10, stale-while-revalidate=30' },
+        { cacheTtl: 300 },
+        { trustProxy: ['127.0.0.1'] },
+      )
       await get()
       fake.tick(11_000)
       let release!: () => void
       const hold = new Promise<void>((resolve) => (release = resolve))
       state.current = { etag: '"v2"', body: 'hello v2', cacheControl: 'max-age=10, stale-while-revalidate=30', hold }
       const stale = []
-      for (let i = 0; i < 5; i++) stale.push(await get())
+      for (let i = 0; i < 5; i++) stale.push(await get({ 'x-forwarded-for': '203.0.113.9' }))
       expect(stale.map((r) => `${r.status} ${r.headers['x-cache']} ${r.body}`)).toEqual(Array(5).fill('200 STALE hello v1'))
       // One background refresh, conditional on the stored ETag, however many requests found the entry stale.
       await until(() => state.seen.length === 2)
       expect(state.seen[1]?.ifNoneMatch).toBe('"v1"')
+      // The refresh comes from the gateway itself, not from an address the client claimed.
+      expect(state.forwardedFor[1]).toBe('127.0.0.1')
       release()
       await until(async () => (await get()).headers['x-cache'] === 'HIT')
       const refreshed = await get()
