@@ -30,9 +30,9 @@ export interface CacheStageDeps {
   store: CacheStore
   /** Clock for freshness (tests inject fake time). Default: Date.now(). */
   clock?: Clock
-  /** Called when a stored response answers (HIT, and STALE on upstream failure): the `cache_hits` counter. */
+  /** Called when a stored response answers without the upstream (HIT, 304 from an entry, STALE): the `cache_hits` counter. */
   onHit?(c: Context): void
-  /** Called when the upstream answers a cacheable request (MISS): the `cache_misses` counter. */
+  /** Called when the upstream answers a cacheable request (MISS, and REVALIDATED: it was asked): the `cache_misses` counter. */
   onMiss?(c: Context): void
   /** Store faults; the request then goes on uncached (a cache outage must not fail requests). Default: ignored. */
   onError?(error: unknown, c: Context): void

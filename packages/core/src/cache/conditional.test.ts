@@ -208,6 +208,18 @@ const describeConditional = (name: string, storeOptions: () => GatewayOptions): 
       expect(state.seen.map((s) => s.status)).toEqual([200, 304, 304])
     })
 
+    it('sends one conditional request for concurrent requests that find the entry expired', async () => {
+      const { fake, state, get } = await start({ etag: '"v1"', body: 'hello v1', cacheControl: 'max-age=10' })
+      await get()
+      fake.tick(11_000)
+      const answers = await Promise.all(Array.from({ length: 20 }, () => get()))
+      expect(answers.every((a) => a.status === 200 && a.body === 'hello v1')).toBe(true)
+      const statuses = answers.map((a) => a.headers['x-cache'])
+      expect(statuses.filter((s) => s === 'REVALIDATED')).toHaveLength(1)
+      expect(statuses.filter((s) => s === 'HIT')).toHaveLength(19)
+      expect(state.seen.map((s) => s.status)).toEqual([200, 304])
+    })
+
     it('replaces an expired entry when the upstream answers the revalidation with a 200', async () => {
       const { fake, state, get } = await start({ etag: '"v1"', body: 'hello v1', cacheControl: 'max-age=10' })
       await get()
