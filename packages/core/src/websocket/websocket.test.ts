@@ -1,0 +1,201 @@
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket, WebSocketServer } from 'ws'
+import { APIGateway } from '../gateway.js'
+import { captureLogger, createHarness } from '../testing/gateway-harness.js'
+
+const h = createHarness()
+afterEach(() => h.close())
+
+interface EchoServer {
+  url: string
+  server: WebSocketServer
+  /** Request headers of each upgrade the server accepted, with its path. */
+  seen: Array<{ path: string; headers: Record<string, string | string[] | undefined> }>
+}
+
+/** A `ws` echo server on 127.0.0.1:0, closed after the test. */
+const echoServer = async (options: ConstructorParameters<typeof WebSocketServer>[0] = {}): Promise<EchoServer> => {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options })
+  const seen: EchoServer['seen'] = []
+  server.on('connection', (socket, req) => {
+    seen.push({ path: req.url ?? '', headers: req.headers })
+    socket.on('message', (data, binary) => socket.send(data, { binary }))
+  })
+  await new Promise((resolve) => server.once('listening', resolve))
+  h.defer(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate()
+        server.close(() => resolve())
+      }),
+  )
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, seen }
+}
+
+/** Opens a client; resolves with it once open, or with the status of the answer that refused it. */
+const connect = (url: string, headers: Record<string, string> = {}): Promise<{ socket: WebSocket; status: number; body: string }> =>
+  new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers })
+    h.defer(() => socket.terminate())
+    socket.once('open', () => resolve({ socket, status: 101, body: '' }))
+    socket.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ socket, status: res.statusCode ?? 0, body }))
+    })
+    socket.once('error', reject)
+  })
+
+const echo = (socket: WebSocket, message: string): Promise<string> =>
+  new Promise((resolve) => {
+    socket.once('message', (data) => resolve(String(data)))
+    socket.send(message)
+  })
+
+const closed = (socket: WebSocket): Promise<number> =>
+  new Promise((resolve) =>
+    socket.readyState === WebSocket.CLOSED ? resolve(socket.readyState) : socket.once('close', (code) => resolve(code)),
+  )
+
+describe('WebSocket proxying', () => {
+  it('tunnels an upgrade through a route both ways and counts it', async () => {
+    const up = await echoServer()
+    const { url, gateway } = await h.gateway((g) => g.registerRoute('/chat', up.url, { id: 'chat' }))
+    const { socket, status } = await connect(`${url}/chat/room?x=1`)
+    expect(status).toBe(101)
+    expect(await echo(socket, 'hello')).toBe('hello')
+    expect(await echo(socket, 'x'.repeat(100_000))).toHaveLength(100_000)
+    expect(up.seen[0]!.path).toBe('/chat/room?x=1')
+    expect(up.seen[0]!.headers['x-forwarded-for']).toBe('127.0.0.1')
+    expect(up.seen[0]!.headers.host).toBe(new URL(up.url).host)
+    const stats = gateway.metrics.snapshot().websockets as Record<string, number>
+    expect(stats).toMatchObject({ open: 1, total: 1 })
+    expect(stats.bytes_from_clients).toBeGreaterThan(100_000)
+    expect(stats.bytes_to_clients).toBeGreaterThan(100_000)
+    const prometheus = await (await fetch(`${url}/_metrics/prometheus`)).text()
+    expect(prometheus).toContain('tollgate_websocket_tunnels_open 1')
+    expect(prometheus).toMatch(/tollgate_websocket_bytes_total\{direction="upstream_to_client"\} \d{6}/)
+    socket.close()
+    await closed(socket)
+    await expect.poll(() => (gateway.metrics.snapshot().websockets as Record<string, number>).open).toBe(0)
+  })
+
+  it('runs auth before the upstream: 401 without a key, a tunnel with one', async () => {
+    const up = await echoServer()
+    const { url, gateway } = await h.gateway((g) => g.registerRoute('/chat', up.url, { requireAuth: true }))
+    const refused = await connect(`${url}/chat`)
+    expect(refused.status).toBe(401)
+    expect(JSON.parse(refused.body).error.code).toBe('missing_api_key')
+    expect(up.seen).toHaveLength(0)
+    const key = await gateway.apiKeyManager.createApiKey('chat app')
+    const { socket, status } = await connect(`${url}/chat`, { 'x-api-key': key })
+    expect(status).toBe(101)
+    expect(await echo(socket, 'hi')).toBe('hi')
+    expect(up.seen[0]!.headers['x-api-key']).toBeUndefined()
+  })
+
+  it('spends one rate-limit unit per connection: 429 past the limit', async () => {
+    const up = await echoServer()
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', up.url, { rateLimit: { requestsPerMinute: 2 } }))
+    const first = await connect(`${url}/chat`)
+    expect(await echo(first.socket, 'a')).toBe('a')
+    expect(await echo(first.socket, 'b')).toBe('b')
+    expect((await connect(`${url}/chat`)).status).toBe(101)
+    const third = await connect(`${url}/chat`)
+    expect(third.status).toBe(429)
+    expect(JSON.parse(third.body).error.code).toBe('rate_limited')
+  })
+
+  it("passes an upstream's refusal (no 101) through with its status", async () => {
+    const up = await echoServer({ verifyClient: (_info, done) => done(false, 403, 'Forbidden') })
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', up.url))
+    expect((await connect(`${url}/chat`)).status).toBe(403)
+  })
+
+  it('answers 502 when the upstream cannot be reached', async () => {
+    const up = await echoServer()
+    const dead = up.url
+    await new Promise((resolve) => up.server.close(resolve))
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', dead))
+    expect((await connect(`${url}/chat`)).status).toBe(502)
+  })
+
+  it('closes the client socket when the upstream dies mid-stream', async () => {
+    const up = await echoServer()
+    const { url, gateway } = await h.gateway((g) => g.registerRoute('/chat', up.url))
+    const { socket } = await connect(`${url}/chat`)
+    expect(await echo(socket, 'before')).toBe('before')
+    for (const client of up.server.clients) client.terminate()
+    await closed(socket)
+    await expect.poll(() => (gateway.metrics.snapshot().websockets as Record<string, number>).open).toBe(0)
+  })
+
+  it('answers 501 websocket_not_supported on a route with websocket: false, before any stage', async () => {
+    const up = await echoServer()
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', up.url, { websocket: false, rateLimit: { requestsPerMinute: 1 } }))
+    for (let i = 0; i < 2; i++) {
+      const refused = await connect(`${url}/chat`)
+      expect(refused.status).toBe(501)
+      expect(JSON.parse(refused.body).error.code).toBe('websocket_not_supported')
+    }
+    expect(up.seen).toHaveLength(0)
+  })
+
+  it('answers 501 to other Upgrade values (h2c)', async () => {
+    const up = await echoServer()
+    const { port } = await h.gateway((g) => g.registerRoute('/chat', up.url))
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        path: '/chat',
+        headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQAoAAAAAIAAAAA' },
+      })
+      req.on('response', (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(501)
+  })
+
+  it('closes idle tunnels and tunnels past their lifetime', async () => {
+    const up = await echoServer()
+    const { url } = await h.gateway((g) => {
+      g.registerRoute('/idle', up.url, { websocket: { idleTimeoutMs: 150 } })
+      g.registerRoute('/short', up.url, { websocket: { maxLifetimeMs: 300 } })
+    })
+    const idle = await connect(`${url}/idle`)
+    const started = Date.now()
+    await closed(idle.socket)
+    expect(Date.now() - started).toBeLessThan(2_000)
+    const short = await connect(`${url}/short`)
+    const chatter = setInterval(() => short.socket.send('.'), 50)
+    await closed(short.socket)
+    clearInterval(chatter)
+  })
+
+  it('rejects unknown websocket options', () => {
+    const gateway = new APIGateway({ logger: captureLogger() })
+    expect(() => gateway.registerRoute('/x', 'http://127.0.0.1:1', { websocket: { idle: 5 } as never })).toThrow(/websocket/)
+    expect(() => new APIGateway({ logger: captureLogger(), websocket: { maxLifetimeMs: 0 } })).toThrow(/websocket\.maxLifetimeMs/)
+  })
+
+  it('closes open tunnels on stop() and counts them', async () => {
+    const up = await echoServer()
+    const logger = captureLogger()
+    const gateway = new APIGateway({ logger })
+    gateway.registerRoute('/chat', up.url)
+    const { url } = await gateway.start({ port: 0 })
+    const sockets = await Promise.all([1, 2, 3].map(async () => (await connect(`${url}/chat`)).socket))
+    await gateway.stop()
+    await Promise.all(sockets.map(closed))
+    expect(gateway.metrics.snapshot().websockets).toMatchObject({ open: 0, total: 3, closed_on_stop: 3 })
+    expect(logger.lines).toContain('stop: closed 3 WebSocket tunnels')
+  })
+})
