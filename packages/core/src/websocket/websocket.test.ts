@@ -56,10 +56,9 @@ const echo = (socket: WebSocket, message: string): Promise<string> =>
     socket.send(message)
   })
 
+/** The close code; -1 when the socket had already closed. */
 const closed = (socket: WebSocket): Promise<number> =>
-  new Promise((resolve) =>
-    socket.readyState === WebSocket.CLOSED ? resolve(socket.readyState) : socket.once('close', (code) => resolve(code)),
-  )
+  new Promise((resolve) => (socket.readyState === WebSocket.CLOSED ? resolve(-1) : socket.once('close', (code) => resolve(code))))
 
 describe('WebSocket proxying', () => {
   it('tunnels an upgrade through a route both ways and counts it', async () => {
@@ -182,11 +181,11 @@ describe('WebSocket proxying', () => {
     })
     const idle = await connect(`${url}/idle`)
     const started = Date.now()
-    await closed(idle.socket)
+    expect(await closed(idle.socket)).toBe(1001)
     expect(Date.now() - started).toBeLessThan(2_000)
     const short = await connect(`${url}/short`)
     const chatter = setInterval(() => short.socket.send('.'), 50)
-    await closed(short.socket)
+    expect(await closed(short.socket)).toBe(1001)
     clearInterval(chatter)
   })
 
@@ -203,8 +202,13 @@ describe('WebSocket proxying', () => {
     gateway.registerRoute('/chat', up.url)
     const { url } = await gateway.start({ port: 0 })
     const sockets = await Promise.all([1, 2, 3].map(async () => (await connect(`${url}/chat`)).socket))
+    const clientCodes = sockets.map(closed)
+    const upstreamCodes = [...up.server.clients].map(closed)
+    // A message in flight when stop() is called: the Close frame goes after it, never inside it.
+    sockets[0]!.send('x'.repeat(200_000))
     await gateway.stop()
-    await Promise.all(sockets.map(closed))
+    expect(await Promise.all(clientCodes)).toEqual([1001, 1001, 1001])
+    expect(await Promise.all(upstreamCodes)).toEqual([1001, 1001, 1001])
     expect(gateway.metrics.snapshot().websockets).toMatchObject({ open: 0, total: 3, closed_on_stop: 3 })
     expect(logger.lines).toContain('stop: closed 3 WebSocket tunnels')
   })
