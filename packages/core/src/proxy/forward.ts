@@ -116,6 +116,31 @@ export const upstreamPath = (c: Context, route: Route): string => {
   return (rest === '' ? '/' : rest) + search
 }
 
+/** 503 circuit_open with Retry-After from the breaker. */
+export const circuitOpenResponse = (c: Context, breaker: CircuitBreaker): Response => {
+  const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
+  c.set('gatewayError', 'circuit_open')
+  return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
+}
+
+/** The answer when no target may take a request: circuit_open for a lone healthy target, else no_healthy_upstream. */
+export const noTargetResponse = (c: Context, route: Route, breakers: CircuitBreakerRegistry): Response => {
+  const targets = route.pool.targets
+  if (targets.length === 1 && targets[0]!.healthy && !targets[0]!.draining) {
+    return circuitOpenResponse(c, breakers.get(targets[0]!.origin, route.options.circuitBreaker))
+  }
+  let retryMs = Infinity
+  for (const t of targets) {
+    const wait = breakers.get(t.origin, route.options.circuitBreaker).retryAfterMs()
+    if (wait > 0) retryMs = Math.min(retryMs, wait)
+  }
+  const seconds = Number.isFinite(retryMs) ? Math.max(1, Math.ceil(retryMs / 1000)) : 5
+  c.set('gatewayError', 'no_healthy_upstream')
+  return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', {
+    'Retry-After': String(seconds),
+  })
+}
+
 export class Forwarder {
   readonly #options: ForwarderOptions
   readonly #random: () => number
@@ -156,7 +181,7 @@ export class Forwarder {
       const target = pickTarget(route, this.#options.breakers, failed, hashKey)
       if (target === undefined) return this.#unavailable(c, route, lastFailure)
       const breaker = this.#options.breakers.get(target.origin, options.circuitBreaker)
-      if (!breaker.tryAcquire()) return this.#circuitOpen(c, breaker)
+      if (!breaker.tryAcquire()) return circuitOpenResponse(c, breaker)
 
       const remaining = budgetMs - (performance.now() - started)
       const timeoutMs = Math.max(1, Math.min(options.timeoutMs, remaining))
@@ -313,29 +338,8 @@ export class Forwarder {
     return { origin, hostname }
   }
 
-  #circuitOpen(c: Context, breaker: CircuitBreaker): Response {
-    const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
-    c.set('gatewayError', 'circuit_open')
-    return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
-  }
-
   #unavailable(c: Context, route: Route, lastFailure: AttemptOutcome | undefined): Response {
-    if (lastFailure) return this.#failure(c, lastFailure)
-    const targets = route.pool.targets
-    const breakers = this.#options.breakers
-    if (targets.length === 1 && targets[0]!.healthy && !targets[0]!.draining) {
-      return this.#circuitOpen(c, breakers.get(targets[0]!.origin, route.options.circuitBreaker))
-    }
-    let retryMs = Infinity
-    for (const t of targets) {
-      const wait = breakers.get(t.origin, route.options.circuitBreaker).retryAfterMs()
-      if (wait > 0) retryMs = Math.min(retryMs, wait)
-    }
-    const seconds = Number.isFinite(retryMs) ? Math.max(1, Math.ceil(retryMs / 1000)) : 5
-    c.set('gatewayError', 'no_healthy_upstream')
-    return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', {
-      'Retry-After': String(seconds),
-    })
+    return lastFailure ? this.#failure(c, lastFailure) : noTargetResponse(c, route, this.#options.breakers)
   }
 
   #failure(c: Context, outcome: AttemptOutcome): Response {

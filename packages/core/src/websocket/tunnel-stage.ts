@@ -7,7 +7,7 @@ import type { CircuitBreakerRegistry } from '../breaker/circuit-breaker.js'
 import '../context.js'
 import { jsonError } from '../errors.js'
 import type { ProxyTrust } from '../proxy/client-ip.js'
-import { hashKeyOf, pickTarget, upstreamHeadersOf, upstreamPath } from '../proxy/forward.js'
+import { circuitOpenResponse, hashKeyOf, noTargetResponse, pickTarget, upstreamHeadersOf, upstreamPath } from '../proxy/forward.js'
 import { cleanResponseHeaders } from '../proxy/headers.js'
 import { incomingOf } from '../proxy/node-bindings.js'
 import { requestHeader } from '../proxy/request-header.js'
@@ -86,16 +86,9 @@ export const tunnelTerminal = (deps: TunnelTerminalDeps) =>
     const route = c.get('route')
     if (!upgrade) return jsonError(c, 501, 'websocket_not_supported', 'WebSocket needs a socket: start() the gateway')
     const target = pickTarget(route, deps.breakers, undefined, hashKeyOf(c, route))
-    if (!target) {
-      c.set('gatewayError', 'no_healthy_upstream')
-      return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', { 'Retry-After': '5' })
-    }
+    if (!target) return noTargetResponse(c, route, deps.breakers)
     const breaker = deps.breakers.get(target.origin, route.options.circuitBreaker)
-    if (!breaker.tryAcquire()) {
-      c.set('gatewayError', 'circuit_open')
-      const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
-      return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
-    }
+    if (!breaker.tryAcquire()) return circuitOpenResponse(c, breaker)
     const headers = upstreamHeadersOf(c, incomingOf(c), deps.trustProxy, deps.via)
     if (!route.options.preserveHost) headers.host = target.url.host
     headers.connection = 'upgrade'

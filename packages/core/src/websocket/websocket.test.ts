@@ -1,5 +1,5 @@
 import { request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect as tcpConnect, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { APIGateway } from '../gateway.js'
@@ -116,6 +116,48 @@ describe('WebSocket proxying', () => {
     expect(status).toBe(101)
     expect(await echo(socket, 'paced')).toBe('paced')
     expect(gateway.upstreamStatus()[0]!.callers).toHaveLength(1)
+  })
+
+  it('carries bytes the client sent right behind its request head (the upgrade head)', async () => {
+    const up = await echoServer()
+    const { port } = await h.gateway((g) => g.registerRoute('/chat', up.url))
+    const socket = tcpConnect(port, '127.0.0.1')
+    h.defer(() => socket.destroy())
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const mask = [1, 2, 3, 4]
+    const payload = Buffer.from('early').map((byte, i) => byte ^ mask[i & 3]!)
+    // One write: the handshake and a masked text frame, so the frame reaches the gateway with the request head.
+    socket.write(
+      Buffer.concat([
+        Buffer.from(
+          'GET /chat HTTP/1.1\r\nHost: gateway\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+        Buffer.from([0x81, 0x80 | payload.length, ...mask]),
+        payload,
+      ]),
+    )
+    let received = Buffer.alloc(0)
+    await new Promise<void>((resolve) =>
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk])
+        if (received.includes('early')) resolve()
+      }),
+    )
+    const text = received.toString('latin1')
+    expect(text).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/)
+    expect(text).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=')
+    expect(text.endsWith('\x81\x05early')).toBe(true)
+  })
+
+  it('counts refusals with a 5xx against the circuit breaker', async () => {
+    const up = await echoServer({ verifyClient: (_info, done) => done(false, 503, 'Down') })
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', up.url, { circuitBreaker: { failureThreshold: 2 } }))
+    expect((await connect(`${url}/chat`)).status).toBe(503)
+    expect((await connect(`${url}/chat`)).status).toBe(503)
+    const open = await connect(`${url}/chat`)
+    expect(open.status).toBe(503)
+    expect(JSON.parse(open.body).error.code).toBe('circuit_open')
   })
 
   it("passes an upstream's refusal (no 101) through with its status", async () => {
