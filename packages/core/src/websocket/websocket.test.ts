@@ -231,6 +231,17 @@ describe('WebSocket proxying', () => {
     clearInterval(chatter)
   })
 
+  it("outlives the server's request and headers timeouts, which are for HTTP requests", async () => {
+    const up = await echoServer()
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', up.url), {
+      server: { requestTimeoutMs: 300, headersTimeoutMs: 200, keepAliveTimeoutMs: 100 },
+    })
+    const { socket } = await connect(`${url}/chat`)
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    expect(socket.readyState).toBe(WebSocket.OPEN)
+    expect(await echo(socket, 'still here')).toBe('still here')
+  })
+
   it('rejects unknown websocket options', () => {
     const gateway = new APIGateway({ logger: captureLogger() })
     expect(() => gateway.registerRoute('/x', 'http://127.0.0.1:1', { websocket: { idle: 5 } as never })).toThrow(/websocket/)
