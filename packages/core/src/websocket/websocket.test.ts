@@ -83,6 +83,19 @@ describe('WebSocket proxying', () => {
     await expect.poll(() => (gateway.metrics.snapshot().websockets as Record<string, number>).open).toBe(0)
   })
 
+  it('carries large messages both ways intact, with backpressure', async () => {
+    const up = await echoServer()
+    const { url } = await h.gateway((g) => g.registerRoute('/chat', up.url))
+    const { socket } = await connect(`${url}/chat`)
+    const big = Buffer.alloc(8 * 1024 * 1024)
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i)
+    const back = await new Promise<Buffer>((resolve) => {
+      socket.once('message', (data) => resolve(data as Buffer))
+      socket.send(big)
+    })
+    expect(back.equals(big)).toBe(true)
+  })
+
   it('runs auth before the upstream: 401 without a key, a tunnel with one', async () => {
     const up = await echoServer()
     const { url, gateway } = await h.gateway((g) => g.registerRoute('/chat', up.url, { requireAuth: true }))
