@@ -108,6 +108,7 @@ export class WebSocketTunnels {
    */
   open(client: Socket, clientHead: Buffer, upstream: Socket, upstreamHead: Buffer, timeouts: TunnelTimeouts, onClose?: () => void): void {
     let closed = 0
+    let closing = false
     let lifetime: NodeJS.Timeout | undefined
     const graces: NodeJS.Timeout[] = []
     const end = (socket: Socket, last?: Uint8Array) => {
@@ -122,8 +123,17 @@ export class WebSocketTunnels {
     const toClient = new Direction(upstream, client, false, (n) => (this.#bytesToClients += n), end)
     const tunnel: Tunnel = {
       close: (reason) => {
+        if (closing) return
+        closing = true
         toUpstream.close(reason)
         toClient.close(reason)
+        // A side stalled inside a frame never reaches a boundary: it is cut off after the grace.
+        const force = setTimeout(() => {
+          client.destroy()
+          upstream.destroy()
+        }, CLOSE_GRACE_MS)
+        force.unref()
+        graces.push(force)
       },
     }
     const onSideClose = (other: Socket) => () => {

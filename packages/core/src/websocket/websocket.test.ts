@@ -1,5 +1,5 @@
 import { request } from 'node:http'
-import { connect as tcpConnect, type AddressInfo } from 'node:net'
+import { type AddressInfo, type Socket, connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import { APIGateway } from '../gateway.js'
@@ -59,6 +59,18 @@ const echo = (socket: WebSocket, message: string): Promise<string> =>
 /** The close code; -1 when the socket had already closed. */
 const closed = (socket: WebSocket): Promise<number> =>
   new Promise((resolve) => (socket.readyState === WebSocket.CLOSED ? resolve(-1) : socket.once('close', (code) => resolve(code))))
+
+/** A WebSocket handshake written by hand on a TCP socket, with `extra` bytes in the same write. */
+const rawUpgrade = async (port: number, extra: Buffer): Promise<Socket> => {
+  const socket = tcpConnect(port, '127.0.0.1')
+  h.defer(() => socket.destroy())
+  await new Promise((resolve) => socket.once('connect', resolve))
+  const head =
+    'GET /chat HTTP/1.1\r\nHost: gateway\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  socket.write(Buffer.concat([Buffer.from(head), extra]))
+  return socket
+}
 
 describe('WebSocket proxying', () => {
   it('tunnels an upgrade through a route both ways and counts it', async () => {
@@ -134,22 +146,10 @@ describe('WebSocket proxying', () => {
   it('carries bytes the client sent right behind its request head (the upgrade head)', async () => {
     const up = await echoServer()
     const { port } = await h.gateway((g) => g.registerRoute('/chat', up.url))
-    const socket = tcpConnect(port, '127.0.0.1')
-    h.defer(() => socket.destroy())
-    await new Promise((resolve) => socket.once('connect', resolve))
     const mask = [1, 2, 3, 4]
     const payload = Buffer.from('early').map((byte, i) => byte ^ mask[i & 3]!)
     // One write: the handshake and a masked text frame, so the frame reaches the gateway with the request head.
-    socket.write(
-      Buffer.concat([
-        Buffer.from(
-          'GET /chat HTTP/1.1\r\nHost: gateway\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-        ),
-        Buffer.from([0x81, 0x80 | payload.length, ...mask]),
-        payload,
-      ]),
-    )
+    const socket = await rawUpgrade(port, Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, ...mask]), payload]))
     let received = Buffer.alloc(0)
     await new Promise<void>((resolve) =>
       socket.on('data', (chunk: Buffer) => {
@@ -277,6 +277,22 @@ describe('WebSocket proxying', () => {
     expect(await Promise.all(upstreamCodes)).toEqual([1001, 1001, 1001])
     expect(gateway.metrics.snapshot().websockets).toMatchObject({ open: 0, total: 3, closed_on_stop: 3 })
     expect(logger.lines).toContain('stop: closed 3 WebSocket tunnels')
+  })
+
+  it('stop() cuts off a side stalled inside a frame after a short grace', async () => {
+    const up = await echoServer()
+    const gateway = new APIGateway({ logger: captureLogger() })
+    gateway.registerRoute('/chat', up.url)
+    const { port } = await gateway.start({ port: 0 })
+    // A binary frame announcing 1,000 bytes, of which 3 arrive: the stream never reaches a frame boundary.
+    const socket = await rawUpgrade(port, Buffer.from([0x82, 0x80 | 126, 0x03, 0xe8, 1, 2, 3, 4, 9, 9, 9]))
+    const ended = new Promise((resolve) => socket.once('close', resolve))
+    socket.resume()
+    await expect.poll(() => (gateway.metrics.snapshot().websockets as Record<string, number>).open).toBe(1)
+    const started = Date.now()
+    await gateway.stop()
+    await ended
+    expect(Date.now() - started).toBeLessThan(3_000)
   })
 
   it('holds 1,000 concurrent tunnels in bounded memory and gives it back when they close', async () => {
