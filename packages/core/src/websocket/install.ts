@@ -30,7 +30,7 @@ export interface WebSockets {
   gate: typeof websocketGate
   /** `forward` for ordinary requests, the tunnel terminal for upgrades. */
   terminal<A extends unknown[]>(forward: Terminal<A>): Terminal<A>
-  /** The http server's 'upgrade' listener: runs `fetch` (the gateway's app) with the socket in its env. */
+  /** The http server's 'upgrade' listener (one per start()): runs `fetch` (the gateway's app) with the socket in its env. */
   listener(fetch: FetchHandler): (incoming: IncomingMessage, socket: Socket, head: Buffer) => void
   /** Closes every tunnel; resolves with how many were open. */
   closeAll(): Promise<number>
@@ -63,24 +63,27 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
       <A extends unknown[]>(forward: Terminal<A>): Terminal<A> =>
       (c, ...args) =>
         upgradeOf(c) ? openTunnel(c) : forward(c, ...args),
-    listener: (fetch) => (incoming, socket, head) => {
-      socket.on('error', () => socket.destroy())
-      const controller = new AbortController()
-      const onClose = () => controller.abort()
-      socket.once('close', onClose)
-      const env: UpgradeEnv = { incoming, upgrade: { socket, head, tunneled: false } }
-      const answer = async (): Promise<void> => {
-        let response: Response
-        try {
-          response = await fetch(upgradeRequest(incoming, controller.signal), env)
-        } catch {
-          response = errorResponse(400, 'bad_request', 'Malformed upgrade request')
+    listener: (fetch) => {
+      tunnels.resume()
+      return (incoming, socket, head) => {
+        socket.on('error', () => socket.destroy())
+        const controller = new AbortController()
+        const onClose = () => controller.abort()
+        socket.once('close', onClose)
+        const env: UpgradeEnv = { incoming, upgrade: { socket, head, tunneled: false } }
+        const answer = async (): Promise<void> => {
+          let response: Response
+          try {
+            response = await fetch(upgradeRequest(incoming, controller.signal), env)
+          } catch {
+            response = errorResponse(400, 'bad_request', 'Malformed upgrade request')
+          }
+          socket.off('close', onClose)
+          if (env.upgrade.tunneled) await response.body?.cancel().catch(() => {})
+          else await writeRawResponse(socket, response)
         }
-        socket.off('close', onClose)
-        if (env.upgrade.tunneled) await response.body?.cancel().catch(() => {})
-        else await writeRawResponse(socket, response)
+        void answer()
       }
-      void answer()
     },
     closeAll: () => tunnels.closeAll(),
   }

@@ -97,6 +97,8 @@ export class WebSocketTunnels {
   #bytesFromClients = 0
   #bytesToClients = 0
   #onEmpty: (() => void) | undefined
+  /** Set by closeAll(): a handshake that completes afterwards gets its tunnel closed at once. */
+  #stopping = false
 
   get size(): number {
     return this.#open.size
@@ -163,10 +165,20 @@ export class WebSocketTunnels {
     toUpstream.forward(clientHead)
     toUpstream.start()
     toClient.start()
+    if (this.#stopping) {
+      this.#closedOnStop++
+      tunnel.close('gateway stopping')
+    }
+  }
+
+  /** Accepts tunnels again after closeAll() (the gateway started again). */
+  resume(): void {
+    this.#stopping = false
   }
 
   /** Closes every open tunnel (both sides ended) and resolves with how many there were once they are gone. */
   async closeAll(): Promise<number> {
+    this.#stopping = true
     const count = this.#open.size
     if (count === 0) return 0
     this.#closedOnStop += count

@@ -279,6 +279,22 @@ describe('WebSocket proxying', () => {
     expect(logger.lines).toContain('stop: closed 3 WebSocket tunnels')
   })
 
+  it('stop() also closes a tunnel whose handshake was still under way', async () => {
+    const up = await echoServer({ verifyClient: (_info, done) => void setTimeout(() => done(true), 300) })
+    const gateway = new APIGateway({ logger: captureLogger() })
+    gateway.registerRoute('/chat', up.url)
+    const { url } = await gateway.start({ port: 0 })
+    const opening = connect(`${url}/chat`)
+    await expect.poll(() => up.server.clients.size + gateway.routeStatuses()[0]!.targets[0]!.inFlight).toBe(1)
+    const started = Date.now()
+    await gateway.stop()
+    const { socket, status } = await opening
+    expect(status).toBe(101)
+    expect(await closed(socket)).toBe(1001)
+    expect(Date.now() - started).toBeLessThan(3_000)
+    expect(gateway.metrics.snapshot().websockets).toMatchObject({ open: 0, total: 1, closed_on_stop: 1 })
+  })
+
   it('stop() cuts off a side stalled inside a frame after a short grace', async () => {
     const up = await echoServer()
     const gateway = new APIGateway({ logger: captureLogger() })
