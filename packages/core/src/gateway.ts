@@ -425,6 +425,7 @@ export class APIGateway {
       clearInterval(sweep)
       clearTimeout(deadline)
       server.closeAllConnections()
+      this.#websockets.destroyPending()
       await closed
     }
     for (const route of this.#routes.routes) await this.#onRouteStop(route)

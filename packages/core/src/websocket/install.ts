@@ -34,6 +34,8 @@ export interface WebSockets {
   listener(fetch: FetchHandler): (incoming: IncomingMessage, socket: Socket, head: Buffer) => void
   /** Closes every tunnel; resolves with how many were open. */
   closeAll(): Promise<number>
+  /** Destroys upgrade sockets not yet answered nor tunneled (stop() past shutdownTimeoutMs). */
+  destroyPending(): void
 }
 
 /** The request the app sees for an upgrade: its method, URL and headers (no body), aborted when the client leaves. */
@@ -56,6 +58,9 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
   deps.metrics.section('websockets', () => tunnels.stats())
   deps.metrics.prometheus(() => tunnelFamilies(tunnels.stats()))
   const openTunnel = tunnelTerminal({ ...deps, tunnels })
+  // Upgrade sockets whose request is still in the stages (or whose answer is being written): not tunnels yet, and
+  // out of the http server's reach (closeAllConnections does not see upgraded sockets).
+  const pending = new Set<Socket>()
   return {
     tunnels,
     gate: websocketGate,
@@ -67,6 +72,8 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
       tunnels.resume()
       return (incoming, socket, head) => {
         socket.on('error', () => socket.destroy())
+        pending.add(socket)
+        socket.once('close', () => pending.delete(socket))
         const controller = new AbortController()
         const onClose = () => controller.abort()
         socket.once('close', onClose)
@@ -79,12 +86,18 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
             response = errorResponse(400, 'bad_request', 'Malformed upgrade request')
           }
           socket.off('close', onClose)
-          if (env.upgrade.tunneled) await response.body?.cancel().catch(() => {})
-          else await writeRawResponse(socket, response)
+          if (env.upgrade.tunneled) {
+            pending.delete(socket)
+            await response.body?.cancel().catch(() => {})
+          } else await writeRawResponse(socket, response)
         }
         void answer()
       }
     },
     closeAll: () => tunnels.closeAll(),
+    destroyPending: () => {
+      for (const socket of pending) socket.destroy()
+      pending.clear()
+    },
   }
 }

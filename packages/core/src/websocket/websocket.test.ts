@@ -295,6 +295,24 @@ describe('WebSocket proxying', () => {
     expect(gateway.metrics.snapshot().websockets).toMatchObject({ open: 0, total: 1, closed_on_stop: 1 })
   })
 
+  it('stop() past shutdownTimeoutMs drops an upgrade still waiting in a stage', async () => {
+    const up = await echoServer()
+    const gateway = new APIGateway({ logger: captureLogger(), shutdownTimeoutMs: 200 })
+    gateway.registerRoute('/chat', up.url, { upstreamLimit: { requestsPerMinute: 1, burstSize: 1, fairShare: false } })
+    const { url } = await gateway.start({ port: 0 })
+    const first = await connect(`${url}/chat`)
+    expect(first.status).toBe(101)
+    // The upstream's budget is spent: this one waits in the upstream limit's queue (up to maxWaitMs, 60 s).
+    const waiting = new WebSocket(`${url.replace(/^http/, 'ws')}/chat`)
+    h.defer(() => waiting.terminate())
+    const refused = new Promise((resolve) => waiting.once('error', resolve))
+    await expect.poll(() => gateway.upstreamStatus()[0]!.queued).toBe(1)
+    const started = Date.now()
+    await gateway.stop()
+    await refused
+    expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
   it('stop() cuts off a side stalled inside a frame after a short grace', async () => {
     const up = await echoServer()
     const gateway = new APIGateway({ logger: captureLogger() })
