@@ -44,6 +44,8 @@ import { installUpstreamLimits } from './upstream/install-upstream-limits.js'
 import type { UpstreamGovernors } from './upstream/registry.js'
 import { listUpstreamPresets } from './upstream/presets.js'
 import { requireToken } from './admin/admin-api.js'
+import { installWebSockets, type WebSockets } from './websocket/install.js'
+import { upgradeOf } from './websocket/upgrade-bindings.js'
 
 export interface StartOptions {
   /** Port to listen on; 0 picks a free one. Default 8080. */
@@ -82,6 +84,8 @@ const STAGE_ORDER: readonly StageName[] = ['auth', 'rateLimit', 'cache', 'upstre
 /** What the hot path needs per route, built once: its middleware chain and its metrics handle. */
 interface CompiledRoute {
   pipeline: readonly MiddlewareHandler[]
+  /** For `Upgrade` requests: the WebSocket gate, then the same stages without the cache. */
+  upgradePipeline: readonly MiddlewareHandler[]
   metrics: RouteMetrics
 }
 
@@ -119,6 +123,8 @@ export class APIGateway {
   readonly #events = new EventEmitter()
   readonly #dispatcher: Agent
   readonly #forwarder: Forwarder
+  readonly #websockets: WebSockets
+  readonly #forward: (c: Context) => Promise<Response>
   readonly #trustProxy: ProxyTrust
   readonly #lifecycle: Array<{ start?: () => void | Promise<void>; stop?: () => void | Promise<void> }> = []
   readonly #health = new Map<string, () => unknown>()
@@ -152,6 +158,14 @@ export class APIGateway {
       trustProxy: this.#trustProxy,
       via: options.via ?? '1.1 tollgate',
     })
+    this.#websockets = installWebSockets({
+      metrics: this.metrics,
+      breakers: this.breakers,
+      trustProxy: this.#trustProxy,
+      via: options.via ?? '1.1 tollgate',
+      limits: options.websocket,
+    })
+    this.#forward = this.#websockets.terminal(this.#forwarder.forward)
     this.#stores = createGatewayStores(options, this.logger, this.clock)
     const stores = this.#stores
     this.apiKeyManager =
@@ -174,7 +188,7 @@ export class APIGateway {
     this.#upstreams = installUpstreamLimits(this, {
       redis: stores.redis,
       prefix: stores.prefix,
-      send: this.#forwarder.forwardOnce,
+      send: this.#websockets.terminal(this.#forwarder.forwardOnce),
     })
     this.addHealthCheck('stores', () => stores.health())
     this.metrics.section('stores', () => stores.health())
@@ -381,6 +395,7 @@ export class APIGateway {
       server.listen(port, host)
     })
     server.on('error', (error) => this.logger.error('server error', error))
+    server.on('upgrade', this.#websockets.listener(this.fetch))
     this.#server = server
     this.#started = true
     for (const hooks of this.#lifecycle) await hooks.start?.()
@@ -397,6 +412,8 @@ export class APIGateway {
     this.#started = false
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      const tunnels = await this.#websockets.closeAll()
+      if (tunnels > 0) this.logger.info(`stop: closed ${tunnels} WebSocket tunnel${tunnels === 1 ? '' : 's'}`)
       // A connection with a request in flight is not idle; once its response ends it is, and the next sweep closes it.
       server.closeIdleConnections()
       const sweep = setInterval(() => server.closeIdleConnections(), 10)
@@ -408,6 +425,7 @@ export class APIGateway {
       clearInterval(sweep)
       clearTimeout(deadline)
       server.closeAllConnections()
+      this.#websockets.destroyPending()
       await closed
     }
     for (const route of this.#routes.routes) await this.#onRouteStop(route)
@@ -490,7 +508,7 @@ export class APIGateway {
       } else {
         c.set('route', route)
         c.set('routeMetrics', compiled.metrics)
-        response = await runPipeline(c, compiled.pipeline, this.#forwarder.forward)
+        response = await runPipeline(c, upgradeOf(c) ? compiled.upgradePipeline : compiled.pipeline, this.#forward)
       }
     } catch (error) {
       response = error instanceof GatewayError ? error.getResponse() : this.#internalError(c, error)
@@ -534,17 +552,16 @@ export class APIGateway {
   }
 
   #compile(route: Route): CompiledRoute {
-    return { pipeline: this.#buildPipeline(route), metrics: this.metrics.route(route.id) }
-  }
-
-  #buildPipeline(route: Route): readonly MiddlewareHandler[] {
-    const stages: MiddlewareHandler[] = [...this.#middleware]
-    if (route.methods) stages.push(methodFilter(route))
+    const pipeline: MiddlewareHandler[] = [...this.#middleware]
+    if (route.methods) pipeline.push(methodFilter(route))
+    const upgradePipeline = [this.#websockets.gate(route), ...pipeline]
     for (const name of STAGE_ORDER) {
       const stage = this.#stages.get(name)?.(route)
-      if (stage) stages.push(stage)
+      if (stage) pipeline.push(stage)
+      // A tunnel is never a cacheable exchange.
+      if (stage && name !== 'cache') upgradePipeline.push(stage)
     }
-    return stages
+    return { pipeline, upgradePipeline, metrics: this.metrics.route(route.id) }
   }
 
   async #onRouteStart(route: Route): Promise<void> {

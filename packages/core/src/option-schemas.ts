@@ -7,8 +7,9 @@ import { coreGatewaySchema } from './options.js'
 import { coreRouteSchema } from './routing/schema.js'
 import { checksOf, z } from './schema/kit.js'
 import { upstreamGatewaySchema, upstreamLimitRouteSchema } from './upstream/schema.js'
+import { websocketGatewaySchema, websocketRouteSchema } from './websocket/schema.js'
 
-/** registerRoute's options: the core's, then auth, rate limit, cache and upstream limit. */
+/** registerRoute's options: the core's, then auth, rate limit, cache and upstream limit, WebSocket. */
 export const routeOptionsSchema = z
   .strictObject({
     ...coreRouteSchema.shape,
@@ -16,8 +17,11 @@ export const routeOptionsSchema = z
     ...rateLimitRouteSchema.shape,
     ...cacheRouteSchema.shape,
     ...upstreamLimitRouteSchema.shape,
+    ...websocketRouteSchema.shape,
   })
-  .check(...checksOf(coreRouteSchema, authRouteSchema, rateLimitRouteSchema, cacheRouteSchema, upstreamLimitRouteSchema))
+  .check(
+    ...checksOf(coreRouteSchema, authRouteSchema, rateLimitRouteSchema, cacheRouteSchema, upstreamLimitRouteSchema, websocketRouteSchema),
+  )
 
 /** The APIGateway constructor's options. */
 export const gatewayOptionsSchema = z
@@ -27,5 +31,15 @@ export const gatewayOptionsSchema = z
     ...rateLimitGatewaySchema.shape,
     ...cacheGatewaySchema.shape,
     ...upstreamGatewaySchema.shape,
+    ...websocketGatewaySchema.shape,
   })
-  .check(...checksOf(coreGatewaySchema, keysGatewaySchema, rateLimitGatewaySchema, cacheGatewaySchema, upstreamGatewaySchema))
+  .check(
+    ...checksOf(
+      coreGatewaySchema,
+      keysGatewaySchema,
+      rateLimitGatewaySchema,
+      cacheGatewaySchema,
+      upstreamGatewaySchema,
+      websocketGatewaySchema,
+    ),
+  )
