@@ -142,7 +142,7 @@ describe('API keys in the app', () => {
 })
 
 describe('upstream presets file', () => {
-  it('merges a presets file over the built-ins and rejects a bad one naming the field', async () => {
+  it('merges a presets file over the built-ins, lets routes use its presets, and rejects a bad one naming the field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-presets-'))
     try {
       const { writeFileSync } = await import('node:fs')
@@ -152,6 +152,22 @@ describe('upstream presets file', () => {
       running = await startGateway(config, { logger: quiet() })
       expect(running.gateway.options.upstreamPresets).toHaveProperty('crm')
       expect(running.gateway.options.upstreamPresets).toHaveProperty('github')
+      await running.stop()
+      running = undefined
+      // A route of the same config uses the custom preset.
+      const withRoute = validateConfig(
+        {
+          ...local,
+          keys: { store: 'memory' },
+          upstreamPresetsFile: good,
+          demoUpstream: {},
+          routes: [{ prefix: '/crm', upstream: 'demo', stripPrefix: true, upstreamLimit: { preset: 'crm' } }],
+        },
+        local,
+      )
+      running = await startGateway(withRoute, { logger: quiet() })
+      expect((await fetch(`${running.url}/crm/api/hello`)).status).toBe(200)
+      expect(running.gateway.upstreamStatus()[0]).toMatchObject({ ratePerSecond: 2, rateSource: 'configured' })
       await running.stop()
       running = undefined
       const bad = join(dir, 'bad.json')

@@ -3,7 +3,6 @@ import { EventEmitter } from 'node:events'
 import type { Server } from 'node:http'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
-import type { Agent } from 'undici'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import './context.js'
@@ -14,8 +13,8 @@ import { UpstreamPool } from './pool/upstream-pool.js'
 import { routeStatus, type RouteStatus } from './pool/route-status.js'
 import type { UpstreamSpec } from './pool/types.js'
 import { compileTrustProxy, type ProxyTrust } from './proxy/client-ip.js'
-import { Forwarder } from './proxy/forward.js'
-import { createUpstreamAgent, installUpstreamAgentMetrics } from './proxy/upstream-agent.js'
+import { createForwarding, type Forwarding } from './server/forwarding.js'
+import { upgradeOf } from './websocket/upgrade-bindings.js'
 import { normalizePrefix } from './routing/normalize-path.js'
 import { resolveRouteOptions } from './routing/resolve-options.js'
 import { gatewayOptionsSchema, routeOptionsSchema } from './option-schemas.js'
@@ -71,8 +70,7 @@ export class APIGateway {
   readonly #routes = new RouteTable()
   readonly #pipelines: RoutePipelines
   readonly #events = new EventEmitter()
-  readonly #dispatcher: Agent
-  readonly #forwarder: Forwarder
+  readonly #forwarding: Forwarding
   readonly #trustProxy: ProxyTrust
   readonly #lifecycle: LifecycleHooks[] = []
   readonly #routeLifecycle: RouteLifecycleHooks[] = []
@@ -97,15 +95,8 @@ export class APIGateway {
       for (const [origin, breaker] of this.breakers.entries()) out[origin] = { state: breaker.state, failures: breaker.failures }
       return out
     })
-    this.#dispatcher = createUpstreamAgent(options)
-    installUpstreamAgentMetrics(this.metrics, this.#dispatcher)
-    this.#forwarder = new Forwarder({
-      dispatcher: this.#dispatcher,
-      breakers: this.breakers,
-      trustProxy: this.#trustProxy,
-      via: options.via ?? '1.1 tollgate',
-    })
-    this.#pipelines = new RoutePipelines(STAGE_ORDER, this.#forwarder.forward, this.metrics)
+    this.#forwarding = createForwarding(options, { metrics: this.metrics, breakers: this.breakers, trustProxy: this.#trustProxy })
+    this.#pipelines = new RoutePipelines(STAGE_ORDER, this.#forwarding.forward, this.metrics, this.#forwarding.websockets.gate)
     this.#stores = createGatewayStores(options, this.logger, this.clock)
     const stores = this.#stores
     this.apiKeyManager =
@@ -292,7 +283,8 @@ export class APIGateway {
   /** Listens on `port` (0 = ephemeral) and resolves with the bound port and URL. */
   async start(options: StartOptions = {}): Promise<StartResult> {
     if (this.#server) throw new Error('start: the gateway is already running; call stop() first')
-    const { server, result } = await listen(this.fetch, options, this.options.server ?? {}, this.logger)
+    const { websockets } = this.#forwarding
+    const { server, result } = await listen(this.fetch, options, this.options.server ?? {}, this.logger, websockets.listener(this.fetch))
     this.#server = server
     this.#started = true
     for (const hooks of this.#lifecycle) await hooks.start?.()
@@ -305,10 +297,10 @@ export class APIGateway {
     const server = this.#server
     this.#server = undefined
     this.#started = false
-    if (server) await closeServer(server, this.options.shutdownTimeoutMs ?? 10_000)
+    if (server) await closeServer(server, this.options.shutdownTimeoutMs ?? 10_000, this.#forwarding.websockets, this.logger)
     for (const route of this.#routes.routes) await this.#onRouteStop(route)
     for (const hooks of [...this.#lifecycle].reverse()) await hooks.stop?.()
-    await this.#dispatcher.close().catch(() => {})
+    await this.#forwarding.dispatcher.close().catch(() => {})
   }
 
   /** The JSON served at /_health. */
@@ -336,7 +328,8 @@ export class APIGateway {
       breakers: this.breakers,
       routeStatuses: () => this.routeStatuses(),
       addRouteLifecycle: (hooks) => void this.#routeLifecycle.push(hooks),
-      sendOnce: this.#forwarder.forwardOnce,
+      sendOnce: this.#forwarding.forwardOnce,
+      fetch: (request) => this.fetch(request),
       clientTier: (id) => this.clientTier(id),
       setStage: (name, factory) => void this.setStage(name, factory),
       setTerminal: (factory) => this.#pipelines.addTerminal(factory),
@@ -366,7 +359,7 @@ export class APIGateway {
       } else {
         c.set('route', route)
         c.set('routeMetrics', compiled.metrics)
-        response = await runPipeline(c, compiled.pipeline, compiled.terminal)
+        response = await runPipeline(c, upgradeOf(c) ? compiled.upgradePipeline : compiled.pipeline, compiled.terminal)
       }
     } catch (error) {
       response = error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)

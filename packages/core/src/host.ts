@@ -58,6 +58,8 @@ export interface GatewayHost {
   readonly breakers: CircuitBreakerRegistry
   /** Each route with its targets' health, breaker state and load. */
   routeStatuses(): RouteStatus[]
+  /** Answers a request through the whole gateway (a background refresh goes through auth, limits and pool again). */
+  readonly fetch: (request: Request) => Response | Promise<Response>
   /** One upstream exchange without retries (the forwarder's), for a governed terminal step. */
   readonly sendOnce: SendOnce
   /** The tier a client id was put on at runtime (setClientTier), if any. */

@@ -5,6 +5,7 @@ import { CAPABILITIES } from './capabilities.js'
 import { coreGatewaySchema } from './options.js'
 import { coreRouteSchema } from './routing/schema.js'
 import { checksOf, z } from './schema/kit.js'
+import { websocketGatewaySchema, websocketRouteSchema } from './websocket/schema.js'
 
 /** The intersection of the capabilities' route (`'route'`) or gateway (`'gateway'`) shapes, one by one (a union of
  * shapes would collapse into the empty one of a capability without options). */
@@ -18,13 +19,15 @@ const compose = <S extends z.ZodRawShape>(parts: readonly z.ZodObject[]) =>
   z.strictObject(Object.assign({}, ...parts.map((part) => part.shape)) as S).check(...checksOf(...parts))
 
 /** registerRoute's options: the core's, then each capability's route fields. */
-export const routeOptionsSchema = compose<typeof coreRouteSchema.shape & RouteShape>([
+export const routeOptionsSchema = compose<typeof coreRouteSchema.shape & typeof websocketRouteSchema.shape & RouteShape>([
   coreRouteSchema,
+  websocketRouteSchema,
   ...CAPABILITIES.map((capability) => capability.schema),
 ])
 
 /** The APIGateway constructor's options: the core's, then each capability's gateway fields. */
-export const gatewayOptionsSchema = compose<typeof coreGatewaySchema.shape & GatewayShape>([
+export const gatewayOptionsSchema = compose<typeof coreGatewaySchema.shape & typeof websocketGatewaySchema.shape & GatewayShape>([
   coreGatewaySchema,
+  websocketGatewaySchema,
   ...CAPABILITIES.map((capability) => capability.gatewaySchema),
 ])

@@ -1,9 +1,10 @@
 // The Redis-backed cache against a real redis-server: bounded under distinct URLs, bounded in time when paused.
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
-import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
+import { redisAvailable } from '../testing/redis-server.js'
+import { useRedis } from '../testing/redis-fixture.js'
 import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 
 const h = createHarness()
@@ -22,22 +23,13 @@ const scanAll = async (redis: Redis, pattern: string): Promise<string[]> => {
 }
 
 describe.skipIf(!redisAvailable())('Redis cache store through the gateway', () => {
-  let server: RedisServerHandle
-  let admin: Redis
-  beforeAll(async () => {
-    server = await startRedisServer()
-    admin = new Redis(server.url, { maxRetriesPerRequest: 1 })
-  })
-  afterAll(async () => {
-    await admin?.quit()
-    await server?.close()
-  })
+  const fixture = useRedis()
 
   it('leaves (almost) nothing in Redis 3 s after 2,000 distinct URLs cached for 1 s', async () => {
     const up = await h.upstream()
     const keyPrefix = 'bounds'
     const { gateway } = await h.gateway((g) => g.registerRoute('/api', up.url, { cacheTtl: 1 }), {
-      redisUrl: server.url,
+      redisUrl: fixture.server.url,
       keyPrefix,
     })
     const misses: string[] = []
@@ -51,21 +43,21 @@ describe.skipIf(!redisAvailable())('Redis cache store through the gateway', () =
       }
     }
     expect(misses.filter((m) => m === 'MISS')).toHaveLength(2_000)
-    const written = await scanAll(admin, `${keyPrefix}:cache*`)
+    const written = await scanAll(fixture.redis, `${keyPrefix}:cache*`)
     // Records plus the index, unless the machine was so slow that early ones have already expired.
     expect(written.length).toBeGreaterThan(1)
-    expect(await admin.zcard(`${keyPrefix}:cache-index`)).toBeGreaterThan(0)
+    expect(await fixture.redis.zcard(`${keyPrefix}:cache-index`)).toBeGreaterThan(0)
 
     await new Promise((resolve) => setTimeout(resolve, 3_000))
-    expect(await scanAll(admin, `${keyPrefix}:cache*`)).toEqual([])
-    expect(await admin.exists(`${keyPrefix}:cache-index`)).toBe(0)
+    expect(await scanAll(fixture.redis, `${keyPrefix}:cache*`)).toEqual([])
+    expect(await fixture.redis.exists(`${keyPrefix}:cache-index`)).toBe(0)
   }, 30_000)
 
   it('answers within the store deadline while Redis is paused, and logs the outage once', async () => {
     const up = await h.upstream()
     const logger = captureLogger()
     const { url } = await h.gateway((g) => g.registerRoute('/api', up.url, { cacheTtl: 60 }), {
-      redisUrl: server.url,
+      redisUrl: fixture.server.url,
       keyPrefix: 'paused',
       logger,
     })
@@ -73,7 +65,7 @@ describe.skipIf(!redisAvailable())('Redis cache store through the gateway', () =
     expect((await rawRequest(url, '/api/hot')).headers['x-cache']).toBe('HIT')
 
     const pausedAt = performance.now()
-    await admin.client('PAUSE', 3_000)
+    await fixture.redis.client('PAUSE', 3_000)
     const timings: number[] = []
     const statuses: string[] = []
     for (const path of ['/api/hot', '/api/cold', '/api/hot', '/api/other']) {

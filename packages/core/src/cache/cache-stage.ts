@@ -5,21 +5,35 @@ import { systemClock, type Clock } from '../clock.js'
 import type { Route } from '../routing/route.js'
 import { normalizePath } from '../routing/normalize-path.js'
 import { baseCacheKey, variantCacheKey } from './cache-key.js'
-import { bypassReason, responseStorability, storedHeaders } from './cacheability.js'
+import { bypassReason, responseStorability, storedHeaders, type Storability } from './cacheability.js'
+import {
+  answerConditionally,
+  type CachedResponse,
+  type CacheStatus,
+  conditionalStatus,
+  headerRecord,
+  markResponse,
+  NULL_BODY_STATUSES,
+  replaceResponse,
+  responseFrom,
+  withBody,
+} from './cached-answer.js'
+import { hasValidator, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from './conditional.js'
 import { resolveCacheOptions } from './options.js'
+import { readBounded } from './read-bounded.js'
 import { DEFAULT_SECRET_QUERY_PARAMS, hasSecretQueryParam } from './secret-query.js'
 import { unkeyedSteeringHeaders } from './steering-headers.js'
 import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
 
-export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE'
+export type { CacheStatus }
 
 export interface CacheStageDeps {
   store: CacheStore
   /** Clock for freshness (tests inject fake time). Default: Date.now(). */
   clock?: Clock
-  /** Called when a stored response answers (HIT, and STALE on upstream failure): the `cache_hits` counter. */
+  /** Called when a stored response answers without the upstream (HIT, 304 from an entry, STALE): the `cache_hits` counter. */
   onHit?(c: Context): void
-  /** Called when the upstream answers a cacheable request (MISS): the `cache_misses` counter. */
+  /** Called when the upstream answers a cacheable request (MISS, and REVALIDATED: it was asked): the `cache_misses` counter. */
   onMiss?(c: Context): void
   /** Store faults; the request then goes on uncached (a cache outage must not fail requests). Default: ignored. */
   onError?(error: unknown, c: Context): void
@@ -27,9 +41,12 @@ export interface CacheStageDeps {
   secretQueryParams?: ReadonlySet<string>
   /** Longest a coalesced miss waits for the request ahead of it before going upstream itself, in ms. Default 30 000. */
   maxWaitMs?: number
+  /**
+   * Sends a request through the whole gateway again (its `fetch`): how an entry within the upstream's
+   * stale-while-revalidate is refreshed in the background. Without it, such entries are revalidated in the foreground.
+   */
+  refresh?(request: Request): Promise<Response>
 }
-
-type CachedResponse = CacheRecord & { meta: CachedResponseMeta }
 
 /** What a coalesced miss's leader ended with, so that waiters know whether to look again or use a stale entry. */
 type FlightOutcome = 'stored' | 'not-stored' | 'upstream-failed' | 'timed-out'
@@ -45,60 +62,10 @@ const waitFor = (flight: Promise<FlightOutcome>, ms: number): Promise<FlightOutc
 }
 
 const EMPTY = new Uint8Array(0)
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
 
-const responseFrom = (record: CachedResponse, status: CacheStatus, method: string, now: number): Response => {
-  const headers = new Headers(record.meta.headers)
-  headers.set('age', String(Math.max(0, Math.floor((now - record.meta.storedAt) / 1000))))
-  headers.set('x-cache', status)
-  const bodiless = method === 'HEAD' || NULL_BODY_STATUSES.has(record.meta.status)
-  return new Response(bodiless ? null : (record.body as Uint8Array<ArrayBuffer>), { status: record.meta.status, headers })
-}
-
-/** Replaces c.res without Hono merging the old response's headers back in (they would overwrite X-Cache and Age). */
-const replaceResponse = (c: Context, response: Response): void => {
-  c.res = undefined
-  c.res = response
-}
-
-/** A copy of `response` with mutable headers (fetch's are immutable) carrying `body`. */
-const withBody = (response: Response, body: ReadableStream<Uint8Array> | null): Response =>
-  new Response(body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) })
-
-const markResponse = (c: Context, status: CacheStatus): void => {
-  const response = withBody(c.res, c.res.body)
-  response.headers.set('x-cache', status)
-  replaceResponse(c, response)
-}
-
-/** Reads a tee branch into memory; undefined (and the branch cancelled) once it passes `maxBytes` or fails. */
-const readBounded = async (stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | undefined> => {
-  const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > maxBytes) {
-        // Not awaited: a tee branch's cancel settles only when the other branch ends too.
-        reader.cancel().catch(() => {})
-        return undefined
-      }
-      chunks.push(value)
-    }
-  } catch {
-    return undefined // the upstream body failed; the client's branch sees the same error
-  }
-  if (chunks.length === 1) return chunks[0]
-  const body = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
+/** Merges upstream request header overrides with those earlier stages set. */
+const overrideUpstreamHeaders = (c: Context, overrides: Readonly<Record<string, string | undefined>>): void => {
+  c.set('upstreamRequestHeaders', { ...c.get('upstreamRequestHeaders'), ...overrides })
 }
 
 /**
@@ -119,6 +86,30 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
   const secretQueryParams = deps.secretQueryParams ?? new Set(DEFAULT_SECRET_QUERY_PARAMS)
   // Misses in flight, by the key their response will be stored at (or the URL's key while its Vary is unknown).
   const inflight = new Map<string, Promise<FlightOutcome>>()
+  // Entries being refreshed in the background (stale-while-revalidate), by flight key: one refresh each at a time.
+  const refreshing = new Set<string>()
+  // The requests this stage sent through the gateway to refresh an entry: they revalidate instead of serving stale.
+  const background = new WeakSet<Request>()
+
+  const refreshInBackground = (c: Context, flightKey: string): void => {
+    const refresh = deps.refresh
+    if (!refresh || refreshing.has(flightKey)) return
+    refreshing.add(flightKey)
+    const headers = new Headers(c.req.raw.headers)
+    // Not replayed: the refresh comes from the gateway itself (127.0.0.1), where a trusted-proxy rule could
+    // otherwise lend the client's claimed address to it. Host and X-Forwarded-Host/Proto stay: they are in the key.
+    for (const name of ['x-forwarded-for', 'forwarded', 'x-real-ip']) headers.delete(name)
+    const request = new Request(c.req.url, { method: 'GET', headers })
+    background.add(request)
+    // Next tick: the client's answer goes out first. The body is read so that the write completes.
+    setImmediate(() => {
+      Promise.resolve()
+        .then(() => refresh(request))
+        .then((response) => response.arrayBuffer())
+        .catch((error: unknown) => deps.onError?.(error, c))
+        .finally(() => refreshing.delete(flightKey))
+    })
+  }
 
   const safeGet = async (c: Context, key: string): Promise<CacheRecord | undefined> => {
     try {
@@ -150,6 +141,70 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     }
   }
 
+  /** The meta of a storable response, and how long the store keeps it: past freshness for stale serving and revalidation. */
+  const recordFor = (
+    verdict: Extract<Storability, { store: true }>,
+    status: number,
+    headers: [string, string][],
+    receivedAt: number,
+  ): { meta: CachedResponseMeta; storeTtlMs: number } => {
+    // An entry with a validator is kept another cacheTtl after it expires, to be revalidated rather than refetched.
+    const keepMs = Math.max(
+      verdict.mustRevalidate ? 0 : options.staleIfErrorMs,
+      verdict.staleWhileRevalidateMs,
+      verdict.validator ? options.ttlMs : 0,
+    )
+    const freshUntil = receivedAt + verdict.ttlMs
+    const meta: CachedResponseMeta = {
+      kind: 'response',
+      status,
+      headers,
+      storedAt: receivedAt - verdict.ageMs,
+      freshUntil,
+      staleUntil: freshUntil + (verdict.mustRevalidate ? 0 : options.staleIfErrorMs),
+    }
+    if (verdict.staleWhileRevalidateMs > 0) meta.revalidateUntil = freshUntil + verdict.staleWhileRevalidateMs
+    return { meta, storeTtlMs: verdict.ttlMs + keepMs }
+  }
+
+  /**
+   * Stores the refreshed entry after the upstream's 304 for `entry` (its fields update the stored ones, the body is
+   * kept) and answers from it. Resolves once written, with whether it was.
+   */
+  const storeRevalidated = (
+    c: Context,
+    baseKey: string,
+    flightKey: string,
+    entry: CachedResponse,
+    receivedAt: number,
+  ): Promise<boolean> => {
+    const notModifiedAnswer = c.res
+    notModifiedAnswer.body?.cancel().catch(() => {})
+    const headers = updatedHeaders(entry.meta.headers, storedHeaders(notModifiedAnswer.headers))
+    // A cookie set on the 304 is this caller's: it goes to them, and the entry is no longer shareable.
+    const cookies = notModifiedAnswer.headers.getSetCookie()
+    const merged = new Headers(headers)
+    for (const cookie of cookies) merged.append('set-cookie', cookie)
+    const verdict = responseStorability({ status: entry.meta.status, headers: merged }, options, receivedAt)
+    let saved: Promise<boolean>
+    let refreshed: CachedResponse
+    if (verdict.store) {
+      const { meta, storeTtlMs } = recordFor(verdict, entry.meta.status, headers, receivedAt)
+      refreshed = { meta, body: entry.body }
+      saved = write(c, baseKey, verdict.vary, refreshed, storeTtlMs).then(() => true)
+    } else {
+      // The 304 made it unstorable (no-store, private, Set-Cookie…): serve it this once, drop the entry.
+      const answerHeaders: [string, string][] = [...headers, ...cookies.map((cookie): [string, string] => ['set-cookie', cookie])]
+      refreshed = { meta: { ...entry.meta, headers: answerHeaders, freshUntil: receivedAt, staleUntil: receivedAt }, body: entry.body }
+      saved = store.delete(flightKey).then(
+        () => false,
+        () => false,
+      )
+    }
+    replaceResponse(c, responseFrom(refreshed, 'REVALIDATED', c.req.raw, receivedAt))
+    return saved
+  }
+
   /**
    * Stores the upstream's answer if it may be stored; c.res is replaced at once (the body is read through a tee,
    * so the client streams meanwhile). Resolves once the record is written, with whether it was.
@@ -161,15 +216,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       markResponse(c, 'MISS')
       return Promise.resolve(false)
     }
-    const storeTtlMs = verdict.ttlMs + (verdict.mustRevalidate ? 0 : options.staleIfErrorMs)
-    const meta: CachedResponseMeta = {
-      kind: 'response',
-      status: upstream.status,
-      headers: storedHeaders(upstream.headers),
-      storedAt: receivedAt - verdict.ageMs,
-      freshUntil: receivedAt + verdict.ttlMs,
-      staleUntil: receivedAt + storeTtlMs,
-    }
+    const { meta, storeTtlMs } = recordFor(verdict, upstream.status, storedHeaders(upstream.headers), receivedAt)
     const save = async (body: Uint8Array | undefined): Promise<boolean> => {
       if (body === undefined) return false
       if (!NULL_BODY_STATUSES.has(meta.status)) meta.headers.push(['content-length', String(body.byteLength)])
@@ -233,6 +280,17 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     })
 
     let found = await lookup(c, baseKey)
+    const refreshingInBackground = background.has(c.req.raw)
+    const early = found.entry
+    if (!refreshingInBackground && early !== undefined && !isFresh(early, clock.now())) {
+      // Within the upstream's stale-while-revalidate: answer now, and have one background request refresh it.
+      const revalidateUntil = early.meta.revalidateUntil
+      if (deps.refresh && revalidateUntil !== undefined && clock.now() < revalidateUntil) {
+        deps.onHit?.(c)
+        refreshInBackground(c, found.flightKey)
+        return responseFrom(early, 'STALE', c.req.raw, clock.now())
+      }
+    }
     let waitedFor: FlightOutcome | undefined
     if (!isFresh(found.entry, clock.now())) {
       const flight = inflight.get(found.flightKey)
@@ -246,8 +304,8 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const entry = found.entry
     if (entry !== undefined && isFresh(entry, now)) {
       deps.onHit?.(c)
-      const status = entry.meta.status as StatusCode
-      const headerValues = headerRecord(entry, 'HIT', now)
+      const status = conditionalStatus(entry, headers) as StatusCode
+      const headerValues = headerRecord(entry, status, 'HIT', now)
       // c.body keeps headers earlier stages set with c.header(); a Uint8Array body takes node-server's fast path.
       if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) return c.body(null, status, headerValues)
       return c.body(entry.body as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headerValues)
@@ -255,8 +313,13 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const stale = entry && now < entry.meta.staleUntil ? entry : undefined
     if (stale && waitedFor === 'upstream-failed') {
       deps.onHit?.(c)
-      return responseFrom(stale, 'STALE', method, now)
+      return responseFrom(stale, 'STALE', c.req.raw, now)
     }
+    // An expired entry with a validator is revalidated: the upstream's 304 refreshes it without sending the body.
+    // Otherwise the client's own preconditions are not forwarded, so that the upstream's answer is a storable 200
+    // (never a 304 stored as the entry); the gateway answers them itself from that 200.
+    const revalidating = entry !== undefined && hasValidator(new Headers(entry.meta.headers)) ? entry : undefined
+    overrideUpstreamHeaders(c, revalidating ? revalidationHeaders(new Headers(revalidating.meta.headers)) : UNCONDITIONAL)
 
     // Only a GET that has not waited leads: a HEAD's answer has no body to store, and a waiter whose leader's
     // answer was not stored goes upstream by itself (it may be private, or vary in ways its key does not show).
@@ -281,16 +344,26 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
           deps.onHit?.(c)
           // The failure's own body is not sent: release its upstream connection.
           c.res.body?.cancel().catch(() => {})
-          replaceResponse(c, responseFrom(stale, 'STALE', method, clock.now()))
+          replaceResponse(c, responseFrom(stale, 'STALE', c.req.raw, clock.now()))
           return
         }
       }
       deps.onMiss?.(c)
+      if (revalidating && c.res.status === 304) {
+        pending = storeRevalidated(c, baseKey, found.flightKey, revalidating, clock.now())
+        // No body transfer to wait on: the write is awaited, so the next request finds the refreshed entry.
+        await pending.catch(() => false)
+        return
+      }
       if (method === 'GET' && outcome !== 'upstream-failed') {
         pending = storeResponse(c, baseKey, clock.now())
+        answerConditionally(c)
         // A bodiless answer has no end to hold back until the write is done: wait for it here instead.
         if (c.res.body === null) await pending.catch(() => false)
-      } else markResponse(c, 'MISS')
+      } else {
+        markResponse(c, 'MISS')
+        answerConditionally(c)
+      }
     } finally {
       if (pending) {
         const done = settle
@@ -316,11 +389,3 @@ const addDropped = (c: Context, names: readonly string[]): void => {
 }
 
 const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil
-
-const headerRecord = (entry: CachedResponse, status: CacheStatus, now: number): Record<string, string> => {
-  const record: Record<string, string> = {}
-  for (const [name, value] of entry.meta.headers) record[name] = value
-  record.age = String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000)))
-  record['x-cache'] = status
-  return record
-}

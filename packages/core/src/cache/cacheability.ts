@@ -1,6 +1,7 @@
 // What may be cached: which requests use the cache, which responses are stored, and for how long.
 import type { APIKeyIdentity } from '../context.js'
 import { parseVary } from './cache-key.js'
+import { hasValidator } from './conditional.js'
 import type { ResolvedCacheOptions } from './options.js'
 
 /** Statuses stored without explicit freshness (RFC 9111 §4.2.2's heuristically cacheable ones, minus 501: 5xx never). */
@@ -58,23 +59,35 @@ export type Storability =
       ageMs: number
       /** Request headers named in Vary (lower case, sorted). */
       vary: string[]
-      /** must-revalidate / proxy-revalidate: never serve it stale. */
+      /** must-revalidate / proxy-revalidate / no-cache: never serve it stale. */
       mustRevalidate: boolean
+      /** It has an ETag or Last-Modified: once expired it is revalidated rather than refetched. */
+      validator: boolean
+      /** The upstream's stale-while-revalidate, in ms (0 with must-revalidate or no-cache). */
+      staleWhileRevalidateMs: number
     }
   | { store: false; reason: string }
 
 /**
- * Whether a response to a GET may be stored and for how long. `no-cache` is treated like `no-store` (the cache
- * never revalidates, so never storing is the simple correct choice).
+ * Whether a response to a GET may be stored and for how long. A response with a validator (ETag, Last-Modified)
+ * is stored even when it is already stale (`no-cache`, `max-age=0`): it is then revalidated before each use.
+ * Without one, such responses are not stored, and neither is a `no-cache="field"` (qualified) response.
  */
-export const responseStorability = (response: Response, options: ResolvedCacheOptions, now: number): Storability => {
+export const responseStorability = (
+  response: Pick<Response, 'status' | 'headers'>,
+  options: ResolvedCacheOptions,
+  now: number,
+): Storability => {
   if (!CACHEABLE_STATUSES.has(response.status)) return { store: false, reason: `status ${response.status}` }
   const headers = response.headers
   if (headers.has('set-cookie')) return { store: false, reason: 'set-cookie' }
   const cc = parseCacheControl(headers.get('cache-control'))
-  for (const directive of ['no-store', 'private', 'no-cache']) {
+  for (const directive of ['no-store', 'private']) {
     if (cc.has(directive)) return { store: false, reason: directive }
   }
+  const validator = hasValidator(headers)
+  const noCache = cc.get('no-cache')
+  if (typeof noCache === 'string' || (noCache === true && !validator)) return { store: false, reason: 'no-cache' }
   const vary = parseVary(headers.get('vary'))
   if (vary === '*') return { store: false, reason: 'vary *' }
   const length = headers.get('content-length')
@@ -92,14 +105,18 @@ export const responseStorability = (response: Response, options: ResolvedCacheOp
     // An invalid Expires means "already expired" (RFC 9111 §5.3).
     lifetimeMs = Number.isNaN(expires) ? 0 : expires - (Number.isNaN(date) ? now : date)
   }
+  if (noCache === true) lifetimeMs = 0
   const ttlMs = lifetimeMs === undefined ? options.ttlMs : Math.min(options.ttlMs, lifetimeMs - ageMs)
-  if (ttlMs <= 0) return { store: false, reason: 'expired' }
+  if (ttlMs <= 0 && !validator) return { store: false, reason: 'expired' }
+  const mustRevalidate = noCache === true || cc.has('must-revalidate') || cc.has('proxy-revalidate')
   return {
     store: true,
-    ttlMs,
+    ttlMs: Math.max(0, ttlMs),
     ageMs,
     vary,
-    mustRevalidate: cc.has('must-revalidate') || cc.has('proxy-revalidate'),
+    mustRevalidate,
+    validator,
+    staleWhileRevalidateMs: mustRevalidate ? 0 : (seconds(cc.get('stale-while-revalidate')) ?? 0) * 1000,
   }
 }
 

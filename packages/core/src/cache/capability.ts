@@ -29,6 +29,8 @@ export const cacheCapability = defineCapability({
         secretQueryParams,
         onHit: (c) => metrics.increment('cache_hits', c.get('routeMetrics')),
         onMiss: (c) => metrics.increment('cache_misses', c.get('routeMetrics')),
+        // stale-while-revalidate refreshes go through the whole gateway again, as the request that found the entry stale.
+        refresh: async (request) => host.fetch(request),
       }),
     )
     metrics.gauge('cache_size', cacheSizeGauge(guarded, { clock }))

@@ -12,6 +12,11 @@ export interface CachedResponseMeta {
   freshUntil: number
   /** Servable as STALE on upstream failure until this epoch ms (= freshUntil when staleIfError is 0). */
   staleUntil: number
+  /**
+   * Servable as STALE while one background request revalidates it until this epoch ms (the upstream's
+   * stale-while-revalidate); absent when it sent none.
+   */
+  revalidateUntil?: number
 }
 
 /** Stored at a URL's key when its upstream sent `Vary`: the request headers that pick the variant. */

@@ -9,6 +9,8 @@ import { methodFilter } from '../server/request-context.js'
 /** What the hot path needs per route, built once: its middleware chain, its last step and its metrics handle. */
 export interface CompiledRoute {
   pipeline: readonly MiddlewareHandler[]
+  /** For `Upgrade` requests: the upgrade gate, then the same stages without the cache (a tunnel is never cached). */
+  upgradePipeline: readonly MiddlewareHandler[]
   terminal: Terminal
   metrics: RouteMetrics
 }
@@ -21,15 +23,23 @@ export class RoutePipelines {
   readonly #stageOrder: readonly StageName[]
   readonly #forward: Terminal
   readonly #metrics: GatewayMetrics
+  readonly #upgradeGate: (route: Route) => MiddlewareHandler
 
   /**
    * @param stageOrder the stage slots in the order they run
    * @param forward the last step of routes no terminal factory claims
+   * @param upgradeGate the first stage of an Upgrade request (refuses what the route cannot tunnel)
    */
-  constructor(stageOrder: readonly StageName[], forward: Terminal, metrics: GatewayMetrics) {
+  constructor(
+    stageOrder: readonly StageName[],
+    forward: Terminal,
+    metrics: GatewayMetrics,
+    upgradeGate: (route: Route) => MiddlewareHandler,
+  ) {
     this.#stageOrder = stageOrder
     this.#forward = forward
     this.#metrics = metrics
+    this.#upgradeGate = upgradeGate
   }
 
   addMiddleware(middleware: MiddlewareHandler): void {
@@ -49,7 +59,12 @@ export class RoutePipelines {
 
   /** Builds the route's pipeline now (a capability's config error surfaces here) and keeps it. */
   compile(route: Route): CompiledRoute {
-    const compiled = { pipeline: this.#stagesOf(route), terminal: this.#terminalOf(route), metrics: this.#metrics.route(route.id) }
+    const compiled = {
+      pipeline: this.#stagesOf(route),
+      upgradePipeline: [this.#upgradeGate(route), ...this.#stagesOf(route, 'cache')],
+      terminal: this.#terminalOf(route),
+      metrics: this.#metrics.route(route.id),
+    }
     this.#compiled.set(route, compiled)
     return compiled
   }
@@ -68,10 +83,11 @@ export class RoutePipelines {
     return this.#forward
   }
 
-  #stagesOf(route: Route): readonly MiddlewareHandler[] {
+  #stagesOf(route: Route, without?: StageName): readonly MiddlewareHandler[] {
     const stages: MiddlewareHandler[] = [...this.#middleware]
     if (route.methods) stages.push(methodFilter(route))
     for (const name of this.#stageOrder) {
+      if (name === without) continue
       const stage = this.#stages.get(name)?.(route)
       if (stage) stages.push(stage)
     }

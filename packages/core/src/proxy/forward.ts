@@ -13,14 +13,17 @@ import { readBody, BodyTooLargeError, bodySource, limitBody } from './body.js'
 import { cleanResponseHeaders, flattenHeaders, forwardedInfo, upstreamRequestHeaders } from './headers.js'
 import type { ProxyTrust } from './client-ip.js'
 import { AttemptSignal } from './attempt-signal.js'
+import { type PublicAddress, rewriteResponseAddresses } from './redirects.js'
 import { clientWatch, type ClientWatch } from './request-signal.js'
 import { incomingOf } from './node-bindings.js'
 import { requestHeader } from './request-header.js'
+import { routeDispatcher } from './upstream-agent.js'
 
 /** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
 export const SMALL_BODY_BYTES = 64 * 1024
 
 export interface ForwarderOptions {
+  /** An UpstreamAgent also gives routes with `http2` or `tls` their own pools. */
   dispatcher: Dispatcher
   breakers: CircuitBreakerRegistry
   /** The compiled `trustProxy` option (compileTrustProxy). */
@@ -62,6 +65,82 @@ const rawPathAndQuery = (url: string): { search: string } => {
   return { search: q < 0 ? '' : url.slice(q) }
 }
 
+/** The key a `hash` pool balances on: the configured header, else the client IP; undefined for other strategies. */
+export const hashKeyOf = (c: Context, route: Route): string | undefined => {
+  const pool = route.pool
+  return pool.strategy !== 'hash' ? undefined : pool.hashOn ? requestHeader(c, pool.hashOn) : c.get('clientIp')
+}
+
+/** A target that may take a request now (healthy, not draining, breaker not open); a retry prefers another one. */
+export const pickTarget = (
+  route: Route,
+  breakers: CircuitBreakerRegistry,
+  failed: UpstreamTarget | undefined,
+  hashKey: string | undefined,
+): UpstreamTarget | undefined => {
+  const breakerOptions = route.options.circuitBreaker
+  const eligible = (t: UpstreamTarget) => t.healthy && !t.draining && breakers.get(t.origin, breakerOptions).isAvailable()
+  const pool = route.pool
+  if (failed && pool.targets.length > 1) {
+    // A retry goes to another target when one is eligible; otherwise back to the one that failed.
+    const other = pool.pick((t) => t !== failed && eligible(t), hashKey)
+    if (other) return other
+  }
+  return pool.pick(eligible, hashKey)
+}
+
+/** The upstream request's headers: the client's minus hop-by-hop and spoofable fields, plus stages' overrides. */
+export const upstreamHeadersOf = (
+  c: Context,
+  incoming: IncomingMessage | undefined,
+  trustProxy: ProxyTrust,
+  via: string,
+): Record<string, string> => {
+  const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
+  const headers = upstreamRequestHeaders(raw, forwardedInfo(c, trustProxy, via))
+  const overrides = c.get('upstreamRequestHeaders')
+  if (overrides) {
+    for (const name in overrides) {
+      const value = overrides[name]
+      if (value === undefined) delete headers[name.toLowerCase()]
+      else headers[name.toLowerCase()] = value
+    }
+  }
+  return headers
+}
+
+/** The path and query sent upstream (after the target's base path): normalised, the prefix stripped if asked. */
+export const upstreamPath = (c: Context, route: Route): string => {
+  const path = c.get('normalizedPath')
+  const { search } = rawPathAndQuery(c.req.url)
+  if (!route.options.stripPrefix || route.prefix === '/') return path + search
+  const rest = path.slice(route.prefix.length)
+  return (rest === '' ? '/' : rest) + search
+}
+
+/** 503 circuit_open with Retry-After from the breaker. */
+export const circuitOpenResponse = (c: Context, breaker: CircuitBreaker): Response => {
+  const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
+  return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
+}
+
+/** The answer when no target may take a request: circuit_open for a lone healthy target, else no_healthy_upstream. */
+export const noTargetResponse = (c: Context, route: Route, breakers: CircuitBreakerRegistry): Response => {
+  const targets = route.pool.targets
+  if (targets.length === 1 && targets[0]!.healthy && !targets[0]!.draining) {
+    return circuitOpenResponse(c, breakers.get(targets[0]!.origin, route.options.circuitBreaker))
+  }
+  let retryMs = Infinity
+  for (const t of targets) {
+    const wait = breakers.get(t.origin, route.options.circuitBreaker).retryAfterMs()
+    if (wait > 0) retryMs = Math.min(retryMs, wait)
+  }
+  const seconds = Number.isFinite(retryMs) ? Math.max(1, Math.ceil(retryMs / 1000)) : 5
+  return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', {
+    'Retry-After': String(seconds),
+  })
+}
+
 export class Forwarder {
   readonly #options: ForwarderOptions
   readonly #random: () => number
@@ -88,10 +167,9 @@ export class Forwarder {
     const body = await this.#prepareBody(c, route, incoming)
     if (body instanceof Response) return body
 
-    const headers = this.#headers(c, incoming)
-    const path = this.#upstreamPath(c, route)
-    const pool = route.pool
-    const hashKey = pool.strategy !== 'hash' ? undefined : pool.hashOn ? requestHeader(c, pool.hashOn) : c.get('clientIp')
+    const headers = upstreamHeadersOf(c, incoming, this.#options.trustProxy, this.#options.via)
+    const path = upstreamPath(c, route)
+    const hashKey = hashKeyOf(c, route)
     const retry = options.retry
     const maxAttempts = methodRetryable(method, retry) && body.replayable ? Math.min(retry.attempts, attemptLimit ?? Infinity) : 1
     const started = performance.now()
@@ -100,10 +178,10 @@ export class Forwarder {
     let failed: UpstreamTarget | undefined
     let lastFailure: AttemptOutcome | undefined
     for (let attempt = 1; ; attempt++) {
-      const target = this.#pick(route, failed, hashKey)
+      const target = pickTarget(route, this.#options.breakers, failed, hashKey)
       if (target === undefined) return this.#unavailable(c, route, lastFailure)
       const breaker = this.#options.breakers.get(target.origin, options.circuitBreaker)
-      if (!breaker.tryAcquire()) return this.#circuitOpen(c, breaker)
+      if (!breaker.tryAcquire()) return circuitOpenResponse(c, breaker)
 
       const remaining = budgetMs - (performance.now() - started)
       const timeoutMs = Math.max(1, Math.min(options.timeoutMs, remaining))
@@ -112,7 +190,7 @@ export class Forwarder {
       c.set('upstreamAttempts', attempt)
       target.inFlight++
       target.requests++
-      const outcome = await this.#attempt(target, path, method, headers, body.data, timeoutMs, client)
+      const outcome = await this.#attempt(route, target, path, method, headers, body.data, timeoutMs, client)
       target.inFlight--
 
       if (outcome.kind === 'client-gone') {
@@ -142,25 +220,13 @@ export class Forwarder {
           continue
         }
       }
-      if (outcome.kind === 'response') return this.#respond(c, method, outcome.data)
+      if (outcome.kind === 'response') return this.#respond(c, route, target, method, outcome.data)
       return this.#failure(c, outcome)
     }
   }
 
-  #pick(route: Route, failed: UpstreamTarget | undefined, hashKey: string | undefined): UpstreamTarget | undefined {
-    const breakers = this.#options.breakers
-    const breakerOptions = route.options.circuitBreaker
-    const eligible = (t: UpstreamTarget) => t.healthy && !t.draining && breakers.get(t.origin, breakerOptions).isAvailable()
-    const pool = route.pool
-    if (failed && pool.targets.length > 1) {
-      // A retry goes to another target when one is eligible; otherwise back to the one that failed.
-      const other = pool.pick((t) => t !== failed && eligible(t), hashKey)
-      if (other) return other
-    }
-    return pool.pick(eligible, hashKey)
-  }
-
   async #attempt(
+    route: Route,
     target: UpstreamTarget,
     path: string,
     method: string,
@@ -173,8 +239,11 @@ export class Forwarder {
     const timer = setTimeout(() => signal.abort(TIMEOUT), timeoutMs)
     const stopWatching = client.onGone(() => signal.abort(CLIENT_GONE))
     try {
-      const data: Dispatcher.ResponseData = await this.#options.dispatcher.request({
+      const { options } = route
+      const data: Dispatcher.ResponseData = await routeDispatcher(this.#options.dispatcher, options).request({
         origin: target.origin,
+        // SNI otherwise follows the Host header, which preserveHost makes the client's.
+        ...(options.tls?.servername !== undefined ? { servername: options.tls.servername } : {}),
         path: target.basePath + path,
         method: method as Dispatcher.HttpMethod,
         headers,
@@ -196,9 +265,19 @@ export class Forwarder {
     }
   }
 
-  async #respond(c: Context, method: string, data: Dispatcher.ResponseData): Promise<Response> {
+  async #respond(c: Context, route: Route, target: UpstreamTarget, method: string, data: Dispatcher.ResponseData): Promise<Response> {
     const status = data.statusCode as StatusCode
     const headers = cleanResponseHeaders(data.headers, this.#options.via)
+    const { rewriteRedirects: redirects, rewriteCookies: cookies } = route.options
+    if (redirects || cookies) {
+      const mapping = {
+        targetOrigin: target.origin,
+        targetBasePath: target.basePath,
+        routePrefix: route.prefix,
+        stripPrefix: route.options.stripPrefix,
+      }
+      rewriteResponseAddresses(headers, mapping, () => this.#publicAddress(c), { redirects, cookies })
+    }
     if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
       data.body.dump().catch(() => {})
       return c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headers)
@@ -250,49 +329,21 @@ export class Forwarder {
     return { data: length >= 0 && incoming ? incoming : Readable.from(limitBody(source, max), { objectMode: false }), replayable: false }
   }
 
-  #headers(c: Context, incoming: IncomingMessage | undefined): Record<string, string> {
-    const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
-    const headers = upstreamRequestHeaders(raw, forwardedInfo(c, this.#options.trustProxy, this.#options.via))
-    const overrides = c.get('upstreamRequestHeaders')
-    if (overrides) {
-      for (const name in overrides) {
-        const value = overrides[name]
-        if (value === undefined) delete headers[name.toLowerCase()]
-        else headers[name.toLowerCase()] = value
-      }
+  /** Where the client reached the gateway: its Host (or trusted X-Forwarded-Host) and the connection's scheme. */
+  #publicAddress(c: Context): PublicAddress {
+    const info = forwardedInfo(c, this.#options.trustProxy, this.#options.via)
+    const origin = `${info.proto}://${info.forwardedHost}`
+    let hostname = info.forwardedHost
+    try {
+      hostname = new URL(origin).hostname
+    } catch {
+      // an unparsable Host leaves the cookie domain as the header gave it
     }
-    return headers
-  }
-
-  #upstreamPath(c: Context, route: Route): string {
-    const path = c.get('normalizedPath')
-    const { search } = rawPathAndQuery(c.req.url)
-    if (!route.options.stripPrefix || route.prefix === '/') return path + search
-    const rest = path.slice(route.prefix.length)
-    return (rest === '' ? '/' : rest) + search
-  }
-
-  #circuitOpen(c: Context, breaker: CircuitBreaker): Response {
-    const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))
-    return jsonError(c, 503, 'circuit_open', 'The upstream circuit is open after repeated failures', { 'Retry-After': String(seconds) })
+    return { origin, hostname }
   }
 
   #unavailable(c: Context, route: Route, lastFailure: AttemptOutcome | undefined): Response {
-    if (lastFailure) return this.#failure(c, lastFailure)
-    const targets = route.pool.targets
-    const breakers = this.#options.breakers
-    if (targets.length === 1 && targets[0]!.healthy && !targets[0]!.draining) {
-      return this.#circuitOpen(c, breakers.get(targets[0]!.origin, route.options.circuitBreaker))
-    }
-    let retryMs = Infinity
-    for (const t of targets) {
-      const wait = breakers.get(t.origin, route.options.circuitBreaker).retryAfterMs()
-      if (wait > 0) retryMs = Math.min(retryMs, wait)
-    }
-    const seconds = Number.isFinite(retryMs) ? Math.max(1, Math.ceil(retryMs / 1000)) : 5
-    return jsonError(c, 503, 'no_healthy_upstream', 'No healthy upstream target is available for this route', {
-      'Retry-After': String(seconds),
-    })
+    return lastFailure ? this.#failure(c, lastFailure) : noTargetResponse(c, route, this.#options.breakers)
   }
 
   #failure(c: Context, outcome: AttemptOutcome): Response {

@@ -5,6 +5,8 @@ import type { ResolvedRouteOptions, RouteOptions } from './route.js'
 
 /** Default per-attempt timeout, in ms. */
 export const DEFAULT_TIMEOUT_MS = 30_000
+/** Default concurrent streams per HTTP/2 connection (undici's and Node's). */
+export const DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS = 100
 /** Default largest request body, in bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -21,6 +23,11 @@ export const resolveRouteOptions = (options: RouteOptions): ResolvedRouteOptions
     circuitBreaker: { ...defaultCircuitBreakerOptions, ...options.circuitBreaker },
     stripPrefix: options.stripPrefix ?? false,
     preserveHost: options.preserveHost ?? false,
+    rewriteRedirects: options.rewriteRedirects ?? true,
+    rewriteCookies: options.rewriteCookies ?? false,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    http2: options.http2 ?? false,
+    http2MaxConcurrentStreams: options.http2MaxConcurrentStreams ?? DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
+    tls: options.tls,
   }
 }

@@ -2,7 +2,7 @@
 import type { CircuitBreakerOptions } from '../breaker/circuit-breaker.js'
 import type { UpstreamPool } from '../pool/upstream-pool.js'
 import type { RetryOptions } from '../retry/retry-policy.js'
-import type { CoreRouteOptions } from './schema.js'
+import type { CoreRouteOptions, UpstreamTLSOptions } from './schema.js'
 
 /**
  * Options of `registerRoute`: the core's fields (routing/schema.ts); each capability extends this interface with its
@@ -19,6 +19,11 @@ export interface ResolvedRouteOptions {
   stripPrefix: boolean
   maxBodyBytes: number
   preserveHost: boolean
+  rewriteRedirects: boolean
+  rewriteCookies: boolean
+  http2: boolean
+  http2MaxConcurrentStreams: number
+  tls: UpstreamTLSOptions | undefined
 }
 
 export interface Route {

@@ -1,5 +1,5 @@
 // The core's route options, declared once: registerRoute's types and validation come from here.
-import { boolean, integer, number, oneOf, z } from '../schema/kit.js'
+import { boolean, integer, number, oneOf, text, z } from '../schema/kit.js'
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const
 
@@ -36,6 +36,37 @@ export const circuitBreakerSchema = z.strictObject({
   halfOpenMaxProbes: integer(1, 1_000).optional(),
 })
 
+const PEM_FORM = 'a PEM string ("-----BEGIN …")'
+const pem = () => text(PEM_FORM).regex(/-----BEGIN [A-Z0-9 ]+-----/, { error: () => PEM_FORM })
+
+/** TLS to the route's https:// targets (Node's tls.connect options of the same names). */
+export const upstreamTLSSchema = z
+  .strictObject({
+    /** Certificate authorities trusted for the upstream's certificate, instead of Node's bundled ones. */
+    ca: z.union([pem(), z.array(pem()).min(1, { error: () => `a non-empty list of ${PEM_FORM}s` })]).optional(),
+    /** Refuse an upstream certificate that does not verify. Default true. */
+    rejectUnauthorized: boolean().optional(),
+    /** Host name sent in SNI and checked against the certificate. Default: the target's host name. */
+    servername: text('a host name').optional(),
+    /** Client certificate (PEM) for mutual TLS; needs `key`. */
+    cert: pem().optional(),
+    /** Private key (PEM) of `cert`. */
+    key: pem().optional(),
+    /** Passphrase of an encrypted `key`. */
+    passphrase: z.string({ error: () => 'a string' }).optional(),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.cert !== undefined && tls.key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: '!is required with tls.cert' })
+    }
+    if (tls.key !== undefined && tls.cert === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cert'], message: '!is required with tls.key' })
+    }
+    if (tls.passphrase !== undefined && tls.key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: '!is required with tls.passphrase' })
+    }
+  })
+
 const METHODS_FORM = 'a non-empty list of HTTP methods such as ["GET", "POST"]'
 
 const ROUTE_ID = /^[A-Za-z0-9_.-]{1,100}$/
@@ -65,6 +96,21 @@ export const coreRouteSchema = z.strictObject({
     .optional(),
   /** Send the client's Host header upstream instead of the target's host. Default false (like Kong and nginx). */
   preserveHost: boolean().optional(),
+  /**
+   * Rewrite Location and Content-Location that point at the chosen target (its origin, base path, and the stripped
+   * prefix) to the gateway's public origin and route prefix. Default true (nginx's proxy_redirect default).
+   */
+  rewriteRedirects: boolean().optional(),
+  /** Rewrite Set-Cookie `Domain` (the target's host) and `Path` (under the target) to the public ones. Default false. */
+  rewriteCookies: boolean().optional(),
+  /**
+   * Offer HTTP/2 to https:// targets in ALPN; an upstream that picks http/1.1 is spoken to in HTTP/1.1. Default false.
+   */
+  http2: boolean().optional(),
+  /** Concurrent streams on one HTTP/2 connection (the upstream's SETTINGS may lower it). Default 100. */
+  http2MaxConcurrentStreams: integer(1, 10_000).optional(),
+  tls: upstreamTLSSchema.optional(),
 })
 
 export type CoreRouteOptions = z.input<typeof coreRouteSchema>
+export type UpstreamTLSOptions = z.input<typeof upstreamTLSSchema>

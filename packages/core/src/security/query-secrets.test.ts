@@ -1,10 +1,11 @@
 // Attack: an API key sent in the query string must not become a cache key, a log line or a metric (issue 10.4).
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
 import { logging, type LoggingOptions } from '../middleware/logging.js'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
-import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
+import { redisAvailable } from '../testing/redis-server.js'
+import { useRedis } from '../testing/redis-fixture.js'
 
 const h = createHarness()
 afterEach(() => h.close())
@@ -31,17 +32,8 @@ const dumpRedis = async (redis: Redis): Promise<string> => {
 }
 
 describe.skipIf(!redisAvailable())('credentials in the query string on a cached route', () => {
-  let server: RedisServerHandle
-  let admin: Redis
-  beforeAll(async () => {
-    server = await startRedisServer()
-    admin = new Redis(server.url, { maxRetriesPerRequest: 1 })
-  })
-  afterAll(async () => {
-    await admin?.quit()
-    await server?.close()
-  })
-  afterEach(() => admin.flushdb())
+  const fixture = useRedis()
+  afterEach(() => fixture.redis.flushdb())
 
   it('bypasses the cache, so nothing in Redis, the logs or the metrics holds the secret', async () => {
     const up = await h.upstream()
@@ -51,7 +43,7 @@ describe.skipIf(!redisAvailable())('credentials in the query string on a cached 
         g.addMiddleware(logging({ logger: logger as unknown as NonNullable<LoggingOptions['logger']> }))
         g.registerRoute('/api', up.url, { cacheTtl: 60, id: 'catalog' })
       },
-      { redisUrl: server.url, logger, adminToken: 'admin-token-for-tests' },
+      { redisUrl: fixture.server.url, logger, adminToken: 'admin-token-for-tests' },
     )
     for (const query of [
       `api_key=${SECRET}`,
@@ -67,7 +59,7 @@ describe.skipIf(!redisAvailable())('credentials in the query string on a cached 
     expect((await rawRequest(url, '/api/items?page=2')).headers['x-cache']).toBe('MISS')
     expect((await rawRequest(url, '/api/items?page=2')).headers['x-cache']).toBe('HIT')
 
-    const stored = await dumpRedis(admin)
+    const stored = await dumpRedis(fixture.redis)
     expect(stored).toContain('/api/items?page=2')
     expect(stored).not.toContain(SECRET)
     expect(logger.lines.join('\n')).not.toContain(SECRET)
@@ -81,11 +73,11 @@ describe.skipIf(!redisAvailable())('credentials in the query string on a cached 
   it('uses the configured parameter names instead of the defaults', async () => {
     const up = await h.upstream()
     const { url } = await h.gateway((g) => g.registerRoute('/api', up.url, { cacheTtl: 60 }), {
-      redisUrl: server.url,
+      redisUrl: fixture.server.url,
       cache: { secretQueryParams: ['sig'] },
     })
     expect((await rawRequest(url, `/api/items?sig=${SECRET}`)).headers['x-cache']).toBe('BYPASS')
     expect((await rawRequest(url, '/api/items?token=public')).headers['x-cache']).toBe('MISS')
-    expect(await dumpRedis(admin)).not.toContain(SECRET)
+    expect(await dumpRedis(fixture.redis)).not.toContain(SECRET)
   })
 })

@@ -1,6 +1,7 @@
 // The gateway's Node HTTP server: listen with the configured limits, and close it gracefully on stop().
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Socket } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import { ConfigError } from '../errors.js'
 import type { Logger, ServerLimits } from '../options.js'
@@ -26,6 +27,7 @@ export const listen = async (
   options: StartOptions,
   limits: ServerLimits,
   logger: Logger,
+  onUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void,
 ): Promise<{ server: Server; result: StartResult }> => {
   const port = options.port ?? 8080
   const host = options.host ?? '127.0.0.1'
@@ -59,14 +61,22 @@ export const listen = async (
     server.listen(port, host)
   })
   server.on('error', (error) => logger.error('server error', error))
+  if (onUpgrade) server.on('upgrade', onUpgrade)
   const bound = (server.address() as AddressInfo).port
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   return { server, result: { port: bound, host, url: `http://${shownHost}:${bound}` } }
 }
 
 /** Stops accepting connections and lets in-flight requests finish, up to `shutdownTimeoutMs`, then closes the rest. */
-export const closeServer = async (server: Server, shutdownTimeoutMs: number): Promise<void> => {
+export const closeServer = async (
+  server: Server,
+  shutdownTimeoutMs: number,
+  tunnels?: { closeAll(): Promise<number>; destroyPending(): void },
+  logger?: Logger,
+): Promise<void> => {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  const closedTunnels = (await tunnels?.closeAll()) ?? 0
+  if (closedTunnels > 0) logger?.info(`stop: closed ${closedTunnels} WebSocket tunnel${closedTunnels === 1 ? '' : 's'}`)
   // A connection with a request in flight is not idle; once its response ends it is, and the next sweep closes it.
   server.closeIdleConnections()
   const sweep = setInterval(() => server.closeIdleConnections(), 10)
@@ -75,5 +85,7 @@ export const closeServer = async (server: Server, shutdownTimeoutMs: number): Pr
   clearInterval(sweep)
   clearTimeout(deadline)
   server.closeAllConnections()
+  // Upgrade requests still in the stages: closeAllConnections does not reach upgraded sockets.
+  tunnels?.destroyPending()
   await closed
 }
