@@ -71,7 +71,7 @@ export const listen = async (
 export const closeServer = async (
   server: Server,
   shutdownTimeoutMs: number,
-  tunnels?: { closeAll(): Promise<number>; destroyPending(): void },
+  tunnels?: { closeAll(): Promise<number>; settled(): Promise<void>; destroyPending(): void },
   logger?: Logger,
 ): Promise<void> => {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
@@ -81,7 +81,9 @@ export const closeServer = async (
   server.closeIdleConnections()
   const sweep = setInterval(() => server.closeIdleConnections(), 10)
   let deadline: NodeJS.Timeout | undefined
-  await Promise.race([closed, new Promise<void>((resolve) => (deadline = setTimeout(resolve, shutdownTimeoutMs)))])
+  // Upgrades still in their stages or handshake get the same time as requests (a tunnel opened now is closed at once).
+  const drained = Promise.all([closed, tunnels?.settled()])
+  await Promise.race([drained, new Promise<void>((resolve) => (deadline = setTimeout(resolve, shutdownTimeoutMs)))])
   clearInterval(sweep)
   clearTimeout(deadline)
   server.closeAllConnections()

@@ -34,6 +34,8 @@ export interface WebSockets {
   listener(fetch: FetchHandler): (incoming: IncomingMessage, socket: Socket, head: Buffer) => void
   /** Closes every tunnel; resolves with how many were open. */
   closeAll(): Promise<number>
+  /** Resolves once no upgrade is waiting in the stages or its handshake (stop() gives them until shutdownTimeoutMs). */
+  settled(): Promise<void>
   /** Destroys upgrade sockets not yet answered nor tunneled (stop() past shutdownTimeoutMs). */
   destroyPending(): void
 }
@@ -61,6 +63,11 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
   // Upgrade sockets whose request is still in the stages (or whose answer is being written): not tunnels yet, and
   // out of the http server's reach (closeAllConnections does not see upgraded sockets).
   const pending = new Set<Socket>()
+  const waiters: Array<() => void> = []
+  const release = (socket: Socket) => {
+    pending.delete(socket)
+    if (pending.size === 0) for (const resolve of waiters.splice(0)) resolve()
+  }
   return {
     tunnels,
     gate: websocketGate,
@@ -73,7 +80,7 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
       return (incoming, socket, head) => {
         socket.on('error', () => socket.destroy())
         pending.add(socket)
-        socket.once('close', () => pending.delete(socket))
+        socket.once('close', () => release(socket))
         const controller = new AbortController()
         const onClose = () => controller.abort()
         socket.once('close', onClose)
@@ -87,7 +94,7 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
           }
           socket.off('close', onClose)
           if (env.upgrade.tunneled) {
-            pending.delete(socket)
+            release(socket)
             await response.body?.cancel().catch(() => {})
           } else await writeRawResponse(socket, response)
         }
@@ -95,9 +102,11 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
       }
     },
     closeAll: () => tunnels.closeAll(),
+    settled: () => (pending.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     destroyPending: () => {
       for (const socket of pending) socket.destroy()
       pending.clear()
+      for (const resolve of waiters.splice(0)) resolve()
     },
   }
 }
