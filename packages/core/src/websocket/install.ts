@@ -34,7 +34,7 @@ export interface WebSockets {
   listener(fetch: FetchHandler): (incoming: IncomingMessage, socket: Socket, head: Buffer) => void
   /** Closes every tunnel; resolves with how many were open. */
   closeAll(): Promise<number>
-  /** Resolves once no upgrade is waiting in the stages or its handshake (stop() gives them until shutdownTimeoutMs). */
+  /** Resolves once no upgrade is waiting in its stages or handshake and no tunnel is open (stop() waits, up to shutdownTimeoutMs). */
   settled(): Promise<void>
   /** Destroys upgrade sockets not yet answered nor tunneled (stop() past shutdownTimeoutMs). */
   destroyPending(): void
@@ -102,7 +102,10 @@ export const installWebSockets = (deps: WebSocketDeps): WebSockets => {
       }
     },
     closeAll: () => tunnels.closeAll(),
-    settled: () => (pending.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    settled: async () => {
+      if (pending.size > 0) await new Promise<void>((resolve) => waiters.push(resolve))
+      await tunnels.idle() // a tunnel opened during shutdown is closing: wait for both of its sides
+    },
     destroyPending: () => {
       for (const socket of pending) socket.destroy()
       pending.clear()

@@ -97,6 +97,7 @@ export class WebSocketTunnels {
   #bytesFromClients = 0
   #bytesToClients = 0
   #onEmpty: (() => void) | undefined
+  readonly #idleWaiters: Array<() => void> = []
   /** Set by closeAll(): a handshake that completes afterwards gets its tunnel closed at once. */
   #stopping = false
 
@@ -145,7 +146,10 @@ export class WebSocketTunnels {
       for (const grace of graces) clearTimeout(grace)
       this.#open.delete(tunnel)
       onClose?.()
-      if (this.#open.size === 0) this.#onEmpty?.()
+      if (this.#open.size === 0) {
+        this.#onEmpty?.()
+        for (const resolve of this.#idleWaiters.splice(0)) resolve()
+      }
     }
     this.#open.add(tunnel)
     this.#total++
@@ -169,6 +173,11 @@ export class WebSocketTunnels {
       this.#closedOnStop++
       tunnel.close('gateway stopping')
     }
+  }
+
+  /** Resolves once no tunnel is open (those closing included). */
+  idle(): Promise<void> {
+    return this.#open.size === 0 ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
   /** Accepts tunnels again after closeAll() (the gateway started again). */
