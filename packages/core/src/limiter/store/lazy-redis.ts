@@ -55,11 +55,19 @@ export const lazyRedis = (url: string, logger: StoreLogger): LazyRedis => {
     if (at >= 0) early.splice(at, 1)
     return client
   }
+  // Every store command goes through here: bind each method once, not on every call.
+  const bound = new Map<PropertyKey, { method: (...args: unknown[]) => unknown; bound: unknown }>()
   const client: Redis = new Proxy({} as Redis, {
     get(_, property) {
       if (real) {
         const value: unknown = Reflect.get(real, property, real)
-        return typeof value === 'function' ? value.bind(real) : value
+        if (typeof value !== 'function') return value
+        const known = bound.get(property)
+        if (known?.method === value) return known.bound
+        const method = value as (...args: unknown[]) => unknown
+        const fresh = { method, bound: method.bind(real) }
+        bound.set(property, fresh)
+        return fresh.bound
       }
       if (property === 'status') return 'connecting' // as ioredis says before its first 'ready': calls wait for it
       if (property === 'on' || property === 'once') return listen(property)
