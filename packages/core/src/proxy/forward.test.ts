@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Clock } from '../clock.js'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
+import { gatewayRecordingClientIps } from './client-ip.test-helper.js'
 import { freePort } from '../testing/redis-server.js'
 
 const h = createHarness()
@@ -90,18 +91,7 @@ describe('forwarding', () => {
   })
 
   it('appends to X-Forwarded-For and believes X-Forwarded-Proto only under trustProxy', async () => {
-    const up = await h.upstream()
-    const seenIps: string[] = []
-    const { url } = await h.gateway(
-      (g) => {
-        g.registerRoute('/api', up.url)
-        g.addMiddleware(async (c, next) => {
-          seenIps.push(c.get('clientIp'))
-          await next()
-        })
-      },
-      { trustProxy: true },
-    )
+    const { up, url, seenIps } = await gatewayRecordingClientIps(h, true)
     await rawRequest(url, '/api', { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'x-forwarded-proto': 'https' } })
     const seen = up.received[0]!.headers
     expect(seen['x-forwarded-for']).toBe('203.0.113.9, 10.0.0.1, 127.0.0.1')

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { APIGateway } from '../gateway.js'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
+import { gatewayRecordingClientIps } from '../proxy/client-ip.test-helper.js'
 
 const h = createHarness()
 afterEach(() => h.close())
@@ -58,18 +59,7 @@ describe('client identity headers with trustProxy off', () => {
 
 describe('client identity headers with trustProxy', () => {
   it('believes a peer inside a trusted CIDR range, and only the part of the chain it vouches for', async () => {
-    const up = await h.upstream()
-    const seenIps: string[] = []
-    const { url } = await h.gateway(
-      (g) => {
-        g.registerRoute('/api', up.url)
-        g.addMiddleware(async (c, next) => {
-          seenIps.push(c.get('clientIp'))
-          await next()
-        })
-      },
-      { trustProxy: ['127.0.0.0/8', '10.0.0.0/8'] },
-    )
+    const { up, url, seenIps } = await gatewayRecordingClientIps(h, ['127.0.0.0/8', '10.0.0.0/8'])
     // 6.6.6.6 was written by the client itself; 203.0.113.9 is the address the trusted 10.x proxy saw.
     await rawRequest(url, '/api', {
       headers: {
