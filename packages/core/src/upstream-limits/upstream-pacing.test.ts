@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { redisAvailable, startRedisServer, type RedisServerHandle } from '../testing/redis-server.js'
 import { startThrottledUpstream, type ThrottleStats } from '../testing/throttled-upstream.js'
@@ -125,8 +126,9 @@ describe.skipIf(!redisAvailable())('pacing across instances (Redis)', () => {
   it('Redis paused 3 s: requests are paced locally after one store deadline, not held for the pause', async () => {
     const { upstream } = await startThrottledUpstream({ limit: 100, windowMs: 1_000 })
     cleanups.push(() => upstream.close())
-    const storeTimeoutMs = 200
-    const gw = await instance(upstream, `z${Date.now()}`, { ...LIMIT, requestsPerSecond: 50, storeTimeoutMs })
+    // The default store deadline: what a user gets without setting storeTimeoutMs.
+    const storeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS
+    const gw = await instance(upstream, `z${Date.now()}`, { ...LIMIT, requestsPerSecond: 50 })
     expect(await call(gw.url, 'warm')).toBe(200) // Redis answered: the shared state is in use
     const admin = client()
     await admin.call('CLIENT', 'PAUSE', '3000', 'ALL')
