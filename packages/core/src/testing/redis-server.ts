@@ -16,17 +16,17 @@ export interface RedisServerHandle {
   close(): Promise<void>
 }
 
-/** True when a redis-server binary is on PATH. */
-export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version']).status === 0
+/** True when a redis-server binary (or `binary`, such as redis-sentinel) is on PATH. */
+export const hasRedisServer = (binary = 'redis-server'): boolean => spawnSync(binary, ['--version']).status === 0
 
 /**
- * Whether Redis-backed tests should run. Locally, a missing redis-server skips them with a loud warning;
- * under CI (CI=true) it returns true so the tests fail instead of hiding the missing dependency.
+ * Whether Redis-backed tests should run. Locally, a missing redis-server (or `binary`) skips them with a loud
+ * warning; under CI (CI=true) it returns true so the tests fail instead of hiding the missing dependency.
  */
-export const redisAvailable = (): boolean => {
-  if (hasRedisServer()) return true
+export const redisAvailable = (binary = 'redis-server'): boolean => {
+  if (hasRedisServer(binary)) return true
   if (process.env.CI) return true
-  console.warn('\n!!! redis-server not found: Redis tests are SKIPPED locally (CI installs it and fails without it) !!!\n')
+  console.warn(`\n!!! ${binary} not found: Redis tests are SKIPPED locally (CI installs it and fails without it) !!!\n`)
   return false
 }
 
@@ -42,7 +42,7 @@ export const freePort = (): Promise<number> =>
     })
   })
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */
+/** Resolves once something accepts connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */
 export const waitForPort = async (port: number, timeoutMs: number): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
