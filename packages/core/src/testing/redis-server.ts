@@ -42,7 +42,8 @@ export const freePort = (): Promise<number> =>
     })
   })
 
-const waitForPort = async (port: number, timeoutMs: number): Promise<void> => {
+/** Resolves once something accepts connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */
+export const waitForPort = async (port: number, timeoutMs: number): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
