@@ -50,13 +50,20 @@ export const describeRoute = (route: Route, demoUrl: string | undefined): string
   return `${route.prefix} → ${targets.join(', ')}${pool} [${methods}] ${parts.join(', ')} (id ${route.id})`
 }
 
+const describeRedisConfig = (redis: NonNullable<TollgateConfig['redis']>): string => {
+  if ('cluster' in redis) return `redis cluster ${redis.cluster.map(redactUrl).join(', ')}`
+  if ('sentinels' in redis)
+    return `redis master "${redis.name}" via sentinels ${redis.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')}`
+  return `redis ${redactUrl(redis.url)}`
+}
+
 /** The banner's lines, for the logger to print one by one. */
 export const formatBanner = (running: RunningGateway, config: TollgateConfig, source: ConfigSource): string[] => {
   const demoUrl = running.demoUpstream?.url
   const bound = running.host === '0.0.0.0' || running.host === '::' ? ` (bound to ${running.host}:${running.port})` : ''
   const env = source.env.length > 0 ? `; env overrides: ${source.env.join(', ')}` : ''
   const keys = config.keys ? `${config.keys.store}${config.keys.store === 'file' ? ` ${config.keys.file}` : ''}` : 'memory'
-  const stores = config.redisUrl ? `redis ${redactUrl(config.redisUrl)}` : 'in-memory'
+  const stores = config.redisUrl ? `redis ${redactUrl(config.redisUrl)}` : config.redis ? describeRedisConfig(config.redis) : 'in-memory'
   const lines = [
     `Tollgate listening on ${running.url}${bound}`,
     `config: ${source.file ?? 'built-in default (set TOLLGATE_CONFIG or --config to use a file)'}${env}`,

@@ -4,6 +4,7 @@ import {
   extendStrict,
   gatewayOptionsSchema,
   rateLimitSchema,
+  redisConfigSchema,
   routeOptionsSchema,
   serverLimitsSchema,
   upstreamSpecSchema,
@@ -61,33 +62,43 @@ export const routeConfigSchema = extendStrict(routeOptionsSchema, {
 const gateway = gatewayOptionsSchema.shape
 
 /** The config file: the app's fields and the APIGateway options a file can hold (no functions or instances). */
-export const configFileSchema = z.strictObject({
-  /** Editor support: "./tollgate.schema.json". */
-  $schema: z.string().optional(),
-  /** Port to listen on; 0 picks a free one. Default 8080. */
-  port: portSchema.optional(),
-  /** Interface to bind. Default "0.0.0.0". */
-  host: z.string(form('an interface address such as "0.0.0.0"')).min(1, form('an interface address such as "0.0.0.0"')).optional(),
-  redisUrl: gateway.redisUrl,
-  adminToken: adminTokenSchema.optional(),
-  trustProxy: gateway.trustProxy,
-  defaultRateLimit: rateLimitSchema.optional(),
-  rateLimitHeaders: gateway.rateLimitHeaders,
-  storeTimeoutMs: gateway.storeTimeoutMs,
-  onStoreFailure: gateway.onStoreFailure,
-  keyPrefix: gateway.keyPrefix,
-  upstreamTierWeights: gateway.upstreamTierWeights,
-  cache: z.strictObject({ maxSizeBytes: z.number().int().min(1).optional() }).optional(),
-  server: serverLimitsSchema.optional(),
-  shutdownTimeoutMs: gateway.shutdownTimeoutMs,
-  via: gateway.via,
-  keys: keysSchema.optional(),
-  routes: z.array(routeConfigSchema, form('a list of { prefix, upstream, ...options }')),
-  demoUpstream: demoUpstreamSchema.optional(),
-  logLevel: logLevelSchema.optional(),
-  /** A JSON file of upstream-limit preset overrides (per tenant or environment), merged over the built-in presets. */
-  upstreamPresetsFile: z.string(form('a JSON file path such as "presets.json"')).min(1).optional(),
-})
+export const configFileSchema = z
+  .strictObject({
+    /** Editor support: "./tollgate.schema.json". */
+    $schema: z.string().optional(),
+    /** Port to listen on; 0 picks a free one. Default 8080. */
+    port: portSchema.optional(),
+    /** Interface to bind. Default "0.0.0.0". */
+    host: z.string(form('an interface address such as "0.0.0.0"')).min(1, form('an interface address such as "0.0.0.0"')).optional(),
+    redisUrl: gateway.redisUrl,
+    /**
+     * Redis in any form: { url, tls? }, { cluster: ["host:port", …], options? } or { sentinels: [{ host, port }], name }
+     * (tls ca/cert/key: PEM text or a file path relative to the config file). Not together with redisUrl.
+     */
+    redis: redisConfigSchema.optional(),
+    adminToken: adminTokenSchema.optional(),
+    trustProxy: gateway.trustProxy,
+    defaultRateLimit: rateLimitSchema.optional(),
+    rateLimitHeaders: gateway.rateLimitHeaders,
+    storeTimeoutMs: gateway.storeTimeoutMs,
+    onStoreFailure: gateway.onStoreFailure,
+    keyPrefix: gateway.keyPrefix,
+    upstreamTierWeights: gateway.upstreamTierWeights,
+    cache: z.strictObject({ maxSizeBytes: z.number().int().min(1).optional() }).optional(),
+    server: serverLimitsSchema.optional(),
+    shutdownTimeoutMs: gateway.shutdownTimeoutMs,
+    via: gateway.via,
+    keys: keysSchema.optional(),
+    routes: z.array(routeConfigSchema, form('a list of { prefix, upstream, ...options }')),
+    demoUpstream: demoUpstreamSchema.optional(),
+    logLevel: logLevelSchema.optional(),
+    /** A JSON file of upstream-limit preset overrides (per tenant or environment), merged over the built-in presets. */
+    upstreamPresetsFile: z.string(form('a JSON file path such as "presets.json"')).min(1).optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.redis !== undefined && config.redisUrl !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['redis'], message: '!cannot be set together with redisUrl (or REDIS_URL): keep one' })
+  })
 
 export type ConfigFile = z.input<typeof configFileSchema>
 export type RouteConfig = z.output<typeof routeConfigSchema>

@@ -169,7 +169,7 @@ describe('validateConfig', () => {
       'a redis key store without redis',
       { keys: { store: 'redis' }, routes: [] },
       'keys.store',
-      'keys.store is "redis" but redisUrl is not set',
+      'keys.store is "redis" but no Redis is configured',
     ],
     ['a non-redis URL', { redisUrl: 'http://127.0.0.1:6379', routes: [] }, 'redisUrl', 'redisUrl must be a redis:// or rediss:// URL'],
     ['a bad trustProxy', { trustProxy: 'yes', routes: [] }, 'trustProxy', 'trustProxy must be true, false, a number of trusted hops'],
@@ -286,6 +286,41 @@ describe('loadConfig', () => {
       'TOLLGATE_TRUST_PROXY must be an integer from 0 to 100, got 500',
     )
     await expect(loadConfig({ env: { TOLLGATE_TRUST_PROXY: 'true' } })).resolves.toMatchObject({ config: { trustProxy: true } })
+  })
+
+  it("reads a Redis Cluster or Sentinel from the environment, replacing the file's Redis", async () => {
+    const file = writeConfig('redis.json', { redisUrl: 'redis://file-host:6379', routes: [route] })
+    const cluster = await loadConfig({ env: { TOLLGATE_CONFIG: file, REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis://10.0.0.2:7001' } })
+    expect(cluster.config.redis).toEqual({ cluster: ['10.0.0.1:7000', 'redis://10.0.0.2:7001'] })
+    expect(cluster.config.redisUrl).toBeUndefined()
+    expect(cluster.config.keys).toEqual({ store: 'redis' })
+    expect(cluster.source.env).toEqual(['REDIS_CLUSTER_NODES'])
+    const sentinel = await loadConfig({ env: { REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'mymaster' } })
+    expect(sentinel.config.redis).toEqual({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'mymaster',
+    })
+    await expect(loadConfig({ env: { REDIS_SENTINELS: 's1:26379' } })).rejects.toThrow('REDIS_SENTINELS is set without REDIS_SENTINEL_NAME')
+    await expect(loadConfig({ env: { REDIS_SENTINELS: 's1', REDIS_SENTINEL_NAME: 'm' } })).rejects.toThrow(
+      'REDIS_SENTINELS must be a comma-separated list of host:port, got "s1"',
+    )
+    await expect(loadConfig({ env: { REDIS_CLUSTER_NODES: 'nohost' } })).rejects.toThrow(
+      'REDIS_CLUSTER_NODES.cluster[0] must be a cluster node as "host:port"',
+    )
+    await expect(loadConfig({ env: { REDIS_URL: 'redis://a:1', REDIS_CLUSTER_NODES: 'b:2' } })).rejects.toThrow(
+      'REDIS_URL and REDIS_CLUSTER_NODES are both set',
+    )
+  })
+
+  it('takes redis from the file, TLS files relative to it, and refuses redis with redisUrl', async () => {
+    const file = writeConfig('tls.json', { redis: { url: 'rediss://h:6380', tls: { ca: 'certs/ca.pem' } }, routes: [route] })
+    const { config } = await loadConfig({ env: { TOLLGATE_CONFIG: file } })
+    expect(config.redis).toEqual({ url: 'rediss://h:6380', tls: { ca: join(dir!, 'certs/ca.pem') } })
+    const both = writeConfig('both.json', { redisUrl: 'redis://a:1', redis: { cluster: ['b:2'] }, routes: [route] })
+    await expect(loadConfig({ env: { TOLLGATE_CONFIG: both } })).rejects.toThrow('redis cannot be set together with redisUrl')
   })
 
   it('takes --config over TOLLGATE_CONFIG and resolves the key file next to the config', async () => {

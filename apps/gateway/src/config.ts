@@ -10,6 +10,7 @@ import {
   checkAdminToken,
   checkLogLevel,
   checkPort,
+  checkRedis,
   checkRedisUrl,
   checkTrustProxy,
   validateConfig,
@@ -129,6 +130,18 @@ export const readConfigFile = async (file: string, from: string): Promise<unknow
   return typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default
 }
 
+/** TLS files named in the config are relative to the config file; PEM text stays as it is. */
+const resolveTLSFiles = <T extends Record<string, unknown>>(tls: T, base: string): T => {
+  const path = (value: string) => (value.includes('-----BEGIN') ? value : resolve(base, value))
+  const out: Record<string, unknown> = { ...tls }
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    const value = tls[field]
+    if (typeof value === 'string') out[field] = path(value)
+    else if (Array.isArray(value)) out[field] = value.map((item) => (typeof item === 'string' ? path(item) : item))
+  }
+  return out as T
+}
+
 type Override = [env: string, field: keyof TollgateConfig, parse: (name: string, value: string) => unknown]
 
 const parseTrustProxy = (name: string, value: string): unknown => {
@@ -153,14 +166,52 @@ const OVERRIDES: readonly Override[] = [
   ['LOG_LEVEL', 'logLevel', (name, v) => checkLogLevel(name, v.toLowerCase())],
 ]
 
-/** Applies the environment overrides to a parsed config object; returns the names of those applied. */
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+
+/** REDIS_CLUSTER_NODES or REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) as a `redis` value, checked under the variable's name. */
+const redisFromEnv = (env: NodeJS.ProcessEnv): { names: string[]; redis: unknown } | undefined => {
+  const nodes = env.REDIS_CLUSTER_NODES?.trim()
+  const sentinels = env.REDIS_SENTINELS?.trim()
+  const name = env.REDIS_SENTINEL_NAME?.trim()
+  if (nodes && sentinels) throw new ConfigError('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: keep one')
+  if (nodes) return { names: ['REDIS_CLUSTER_NODES'], redis: checkRedis('REDIS_CLUSTER_NODES', { cluster: list(nodes) }) }
+  if (!sentinels) {
+    if (name) throw new ConfigError('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS (host:port,host:port,…)')
+    return undefined
+  }
+  if (!name) throw new ConfigError('REDIS_SENTINELS is set without REDIS_SENTINEL_NAME (the master name the sentinels monitor)')
+  const addresses = list(sentinels).map((address) => {
+    const at = address.lastIndexOf(':')
+    if (at <= 0 || !/^\d+$/.test(address.slice(at + 1)))
+      throw new ConfigError(`REDIS_SENTINELS must be a comma-separated list of host:port, got ${JSON.stringify(address)}`)
+    return { host: address.slice(0, at), port: Number(address.slice(at + 1)) }
+  })
+  return { names: ['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME'], redis: checkRedis('REDIS_SENTINELS', { sentinels: addresses, name }) }
+}
+
+/**
+ * Applies the environment overrides to a parsed config object; returns the names of those applied. A Redis given
+ * by the environment (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS) replaces the file's, whichever form it had.
+ */
 export const applyEnvOverrides = (raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] => {
   const applied: string[] = []
+  const redis = redisFromEnv(env)
+  if (redis && env.REDIS_URL?.trim()) throw new ConfigError(`REDIS_URL and ${redis.names[0]} are both set: keep one`)
   for (const [name, field, parse] of OVERRIDES) {
     const value = env[name]?.trim()
     if (!value) continue
     raw[field] = parse(name, value)
     applied.push(name)
+  }
+  if (applied.includes('REDIS_URL')) delete raw.redis
+  if (redis) {
+    delete raw.redisUrl
+    raw.redis = redis.redis
+    applied.push(...redis.names)
   }
   return applied
 }
@@ -187,5 +238,6 @@ export const loadConfig = async (options: LoadConfigOptions = {}): Promise<Loade
   const config = validateConfig(raw, { port: DEFAULT_PORT, host: DEFAULT_HOST })
   if (config.keys?.file) config.keys.file = resolve(file ? dirname(file) : cwd, config.keys.file)
   if (config.upstreamPresetsFile) config.upstreamPresetsFile = resolve(file ? dirname(file) : cwd, config.upstreamPresetsFile)
+  if (config.redis?.tls) config.redis.tls = resolveTLSFiles(config.redis.tls, file ? dirname(file) : cwd)
   return { config, source: { file, env: envApplied } }
 }

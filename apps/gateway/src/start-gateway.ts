@@ -91,7 +91,7 @@ export const registerRoutes = (gateway: APIGateway, config: TollgateConfig, demo
  */
 export const checkGateway = async (config: TollgateConfig, logger: Logger): Promise<APIGateway> => {
   const upstreamPresets = config.upstreamPresetsFile ? await loadPresets(config.upstreamPresetsFile) : undefined
-  const { redisUrl: _notContacted, ...offline } = config
+  const { redisUrl: _notContacted, redis: _notContactedEither, ...offline } = config
   const gateway = new APIGateway({
     ...toGatewayOptions(offline as TollgateConfig, logger),
     apiKeys: { store: new MemoryKeyStore() },

@@ -33,6 +33,7 @@ export const checkPort = checkWith(portSchema)
 export const checkAdminToken = checkWith(adminTokenSchema)
 export const checkLogLevel = (field: string, value: unknown): LogLevelName => checkWith(logLevelSchema)(field, value)
 export const checkRedisUrl = checkWith(configFileSchema.shape.redisUrl)
+export const checkRedis = checkWith(configFileSchema.shape.redis)
 export const checkTrustProxy = checkWith(configFileSchema.shape.trustProxy)
 
 /** Two routes with the same prefix (after trailing slashes): the second would silently replace the first. */
@@ -58,12 +59,16 @@ export const validateConfig = (value: unknown, defaults: { port: number; host: s
   const { $schema: _editorHint, ...parsed } = parseOptions(configFileSchema, withoutNotes(value), '')
   checkDuplicatePrefixes(parsed.routes)
   // Without a keys section: Redis when there is one, else a file, so keys survive a restart (never memory by surprise).
-  const keys: KeysConfig = parsed.keys ?? { store: parsed.redisUrl ? 'redis' : 'file' }
+  const redis = parsed.redisUrl !== undefined || parsed.redis !== undefined
+  const keys: KeysConfig = parsed.keys ?? { store: redis ? 'redis' : 'file' }
   if (keys.store === 'file' && keys.file === undefined) keys.file = 'data/keys.json'
-  if (keys.store === 'redis' && !parsed.redisUrl) {
-    throw new ConfigError('keys.store is "redis" but redisUrl is not set; set redisUrl (or REDIS_URL) or use "file" or "memory"', {
-      path: 'keys.store',
-    })
+  if (keys.store === 'redis' && !redis) {
+    throw new ConfigError(
+      'keys.store is "redis" but no Redis is configured; set redisUrl or redis (or REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS) or use "file" or "memory"',
+      {
+        path: 'keys.store',
+      },
+    )
   }
   return { ...parsed, port: parsed.port ?? defaults.port, host: parsed.host ?? defaults.host, keys }
 }

@@ -1,4 +1,4 @@
-// The gateway's stores: one shared Redis client when redisUrl is set (ioredis loaded on start), in-memory stores otherwise.
+// The gateway's stores: one shared Redis client when redisUrl or redis is set (ioredis loaded on start), in-memory stores otherwise.
 import type { Redis } from 'ioredis'
 import type { Clock } from './clock.js'
 import type { RateLimitStore } from './limiter/types.js'
@@ -16,6 +16,7 @@ import { GuardedStore } from './limiter/store/guarded-store.js'
 import { MemoryStore } from './limiter/store/memory-store.js'
 import { lazyRedis } from './limiter/store/lazy-redis.js'
 import { RedisStore } from './limiter/store/redis-store.js'
+import { resolveRedisOption } from './redis/resolve.js'
 
 export interface GatewayStores {
   redis: Redis | undefined
@@ -43,7 +44,8 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
   const prefix = options.keyPrefix ?? 'tollgate'
   const timeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
   // The guard below logs each outage and recovery once (with what it means for requests): the client stays quiet.
-  const lazy = options.redisUrl ? lazyRedis(options.redisUrl, { warn() {}, info() {} }) : undefined
+  const spec = resolveRedisOption(options)
+  const lazy = spec ? lazyRedis(spec, { warn() {}, info() {} }) : undefined
   // Loading starts now, so a store call made right after construction (createApiKey at boot) waits for the connection.
   void lazy?.connect().catch(() => {}) // start() and ready() report a missing ioredis
   const redis = lazy?.client
@@ -89,7 +91,7 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
       await cache.close()
       // Loading started at construction: wait for it, or a client created after close() would reconnect forever.
       const client = await lazy?.connect().catch(() => undefined)
-      if (client && client.status !== 'end') await client.quit().catch(() => client.disconnect())
+      if (client && client.status !== 'end' && spec?.kind !== 'instance') await client.quit().catch(() => client.disconnect())
     },
     health() {
       return {

@@ -21,6 +21,7 @@ export { extendStrict } from './schema/kit.js'
 export { serverLimitsSchema } from './options.js'
 export { UPSTREAM_FORM, upstreamSpecSchema } from './pool/schema.js'
 export { rateLimitSchema } from './limiter/schema.js'
+export { redisConfigSchema, redisOptionSchema, type RedisConfig, type RedisOption, type RedisTLSConfig } from './redis/schema.js'
 export { tunnelLimitsSchema, type TunnelLimits } from './websocket/schema.js'
 export type { TunnelStats } from './websocket/tunnels.js'
 

@@ -70,7 +70,7 @@ const knownKeysAt = (schema: AnySchema, path: readonly PropertyKey[]): string[] 
     case 'pipe':
       return knownKeysAt(def.in as AnySchema, path)
     case 'union':
-      return (def.options as AnySchema[]).flatMap((option) => knownKeysAt(option, path))
+      return [...new Set((def.options as AnySchema[]).flatMap((option) => knownKeysAt(option, path)))]
     case 'array':
       return path.length > 0 ? knownKeysAt(def.element as AnySchema, path.slice(1)) : []
     case 'record':

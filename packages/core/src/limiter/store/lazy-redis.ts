@@ -1,13 +1,14 @@
-// The gateway's Redis client, loaded with import() only when redisUrl is set, so a memory-only user never needs ioredis.
+// The gateway's Redis client, loaded with import() only when Redis is configured, so a memory-only user never needs ioredis.
 import type { Redis } from 'ioredis'
+import type { RedisConnectionSpec } from '../../redis/resolve.js'
 import type { StoreLogger } from './store-error.js'
 
-/** Loads ioredis (through our client factory); only called when `redisUrl` is set. */
+/** Loads ioredis (through our client factory); only called when Redis is configured (`redisUrl` or `redis`). */
 export const loadRedis = async (): Promise<typeof import('./redis-client.js')> => {
   try {
     return await import('./redis-client.js')
   } catch (error) {
-    throw new Error('redisUrl is set but ioredis cannot be loaded: install it next to @tollgate/core (npm install ioredis)', {
+    throw new Error('Redis is configured but ioredis cannot be loaded: install it next to @tollgate/core (npm install ioredis)', {
       cause: error,
     })
   }
@@ -28,18 +29,21 @@ export interface LazyRedis {
 }
 
 /**
- * A Redis client created on first connect().
+ * A Redis client (one server, a Cluster or a Sentinel master) created on first connect(). The stand-in is typed as
+ * `Redis`; it is a Cluster when the spec is one (`isCluster` says so from the start).
  * @example
  * const redis = lazyRedis(options.redisUrl, logger)
  * const store = new RedisStore({ client: redis.client, prefix })
  * await redis.connect() // on start()
  */
-export const lazyRedis = (url: string, logger: StoreLogger): LazyRedis => {
+export const lazyRedis = (connection: string | RedisConnectionSpec, logger: StoreLogger): LazyRedis => {
+  const spec: RedisConnectionSpec = typeof connection === 'string' ? { kind: 'url', url: connection } : connection
+  const isCluster = spec.kind === 'cluster' || (spec.kind === 'instance' && spec.client.isCluster === true)
   let real: Redis | undefined
   let loading: Promise<{ client: Redis; redisReady: (client: Redis, timeoutMs?: number) => Promise<void> }> | undefined
   const load = () =>
-    (loading ??= loadRedis().then(({ createRedisClient, redisReady }) => {
-      real = createRedisClient(url, { logger })
+    (loading ??= loadRedis().then(({ createRedisConnection, redisReady }) => {
+      real = createRedisConnection(spec, { logger }) as Redis
       for (const [method, event, listener] of early.splice(0)) real[method](event, listener)
       return { client: real, redisReady }
     }))
@@ -70,6 +74,7 @@ export const lazyRedis = (url: string, logger: StoreLogger): LazyRedis => {
         return fresh.bound
       }
       if (property === 'status') return 'connecting' // as ioredis says before its first 'ready': calls wait for it
+      if (property === 'isCluster') return isCluster // the stores pick their key layout at construction
       if (property === 'on' || property === 'once') return listen(property)
       if (property === 'off' || property === 'removeListener') return unlisten
       // Not a thenable, and nothing for inspect or coercion: only commands fail.
