@@ -42,7 +42,9 @@ const build = (spec: Exclude<RedisConnectionSpec, { kind: 'instance' }>, maxReco
         ...spec.options,
       })
     case 'cluster': {
-      const { retryStrategy, enableOfflineQueue: _queue, ...nodeOptions } = base
+      // Node connections stay lazy, as ioredis makes them: an eager one (lazyConnect: false) raced the first slot
+      // refresh, failed the cluster's ready check now and then and made it reconnect (an outage logged at start).
+      const { retryStrategy, enableOfflineQueue: _queue, lazyConnect: _lazy, ...nodeOptions } = base
       const given = (spec.options ?? {}) as ClusterOptions
       const options: ClusterOptions = {
         enableOfflineQueue: false,
