@@ -17,6 +17,7 @@ import { MemoryStore } from './limiter/store/memory-store.js'
 import { lazyRedis } from './limiter/store/lazy-redis.js'
 import { RedisStore } from './limiter/store/redis-store.js'
 import { resolveRedisOption } from './redis/resolve.js'
+import { watchRedisTopology } from './redis/topology-check.js'
 
 export interface GatewayStores {
   redis: Redis | undefined
@@ -49,6 +50,7 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
   // Loading starts now, so a store call made right after construction (createApiKey at boot) waits for the connection.
   void lazy?.connect().catch(() => {}) // start() and ready() report a missing ioredis
   const redis = lazy?.client
+  const topology = redis && spec ? watchRedisTopology(redis, spec, logger) : undefined
   const guard = redis
     ? new GuardedStore(new RedisStore({ client: redis, prefix }), {
         timeoutMs,
@@ -94,7 +96,10 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
       if (client && client.status !== 'end' && spec?.kind !== 'instance') await client.quit().catch(() => client.disconnect())
     },
     health() {
+      const problem = topology?.problem
       return {
+        // A Redis the stores cannot use as configured makes the gateway's /_health status 'degraded'.
+        ...(problem && { status: 'degraded', problem: `redis ${problem}` }),
         rate_limit: guard ? guard.stats() : { status: 'up', store: 'memory' },
         redis: redis ? redis.status : 'not configured',
       }
