@@ -91,6 +91,8 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     },
     async close() {
       await cache.close()
+      // Stop listening first: a Cluster's quit() emits 'close' before 'end', which would read as an outage.
+      await guard?.close()
       // Loading started at construction: wait for it, or a client created after close() would reconnect forever.
       const client = await lazy?.connect().catch(() => undefined)
       if (client && client.status !== 'end' && spec?.kind !== 'instance') await client.quit().catch(() => client.disconnect())
