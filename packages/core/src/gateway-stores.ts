@@ -17,6 +17,7 @@ import { MemoryStore } from './limiter/store/memory-store.js'
 import { lazyRedis } from './limiter/store/lazy-redis.js'
 import { RedisStore } from './limiter/store/redis-store.js'
 import { resolveRedisOption } from './redis/resolve.js'
+import { gateCacheStore } from './redis/gated-cache-store.js'
 import { watchRedisTopology } from './redis/topology-check.js'
 
 export interface GatewayStores {
@@ -65,7 +66,9 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
   const rateLimit: RateLimitStore = guard ?? new MemoryStore({ clock })
   const cache: CacheStore =
     options.cache?.store ??
-    (redis ? new RedisCacheStore(redis, { prefix, clock }) : new MemoryCacheStore({ clock, maxSizeBytes: options.cache?.maxSizeBytes }))
+    (redis
+      ? gateCacheStore(new RedisCacheStore(redis, { prefix, clock }), () => topology?.problem)
+      : new MemoryCacheStore({ clock, maxSizeBytes: options.cache?.maxSizeBytes }))
   return {
     redis,
     rateLimit,
