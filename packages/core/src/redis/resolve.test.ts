@@ -76,7 +76,7 @@ describe.skipIf(!redisAvailable())('rediss:// with CA and client certificate fil
       logger: captureLogger(),
     })
     try {
-      await gateway.ready(5_000)
+      await gateway.ready({ timeoutMs: 5_000 })
       expect(await gateway.redis!.ping()).toBe('PONG')
       expect(gateway.health()).toMatchObject({ status: 'ok', stores: { redis: 'ready' } })
     } finally {
