@@ -17,6 +17,8 @@ import { MemoryStore } from './limiter/store/memory-store.js'
 import { lazyRedis } from './limiter/store/lazy-redis.js'
 import { RedisStore } from './limiter/store/redis-store.js'
 import { resolveRedisOption } from './redis/resolve.js'
+import { gateCacheStore } from './redis/gated-cache-store.js'
+import { watchRedisTopology } from './redis/topology-check.js'
 
 export interface GatewayStores {
   redis: Redis | undefined
@@ -49,6 +51,7 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
   // Loading starts now, so a store call made right after construction (createApiKey at boot) waits for the connection.
   void lazy?.connect().catch(() => {}) // start() and ready() report a missing ioredis
   const redis = lazy?.client
+  const topology = redis && spec ? watchRedisTopology(redis, spec, logger) : undefined
   const guard = redis
     ? new GuardedStore(new RedisStore({ client: redis, prefix }), {
         timeoutMs,
@@ -63,7 +66,9 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
   const rateLimit: RateLimitStore = guard ?? new MemoryStore({ clock })
   const cache: CacheStore =
     options.cache?.store ??
-    (redis ? new RedisCacheStore(redis, { prefix, clock }) : new MemoryCacheStore({ clock, maxSizeBytes: options.cache?.maxSizeBytes }))
+    (redis
+      ? gateCacheStore(new RedisCacheStore(redis, { prefix, clock }), () => topology?.problem)
+      : new MemoryCacheStore({ clock, maxSizeBytes: options.cache?.maxSizeBytes }))
   return {
     redis,
     rateLimit,
@@ -89,12 +94,17 @@ export const createGatewayStores = (options: GatewayOptions, logger: Logger, clo
     },
     async close() {
       await cache.close()
+      // Stop listening first: a Cluster's quit() emits 'close' before 'end', which would read as an outage.
+      await guard?.close()
       // Loading started at construction: wait for it, or a client created after close() would reconnect forever.
       const client = await lazy?.connect().catch(() => undefined)
       if (client && client.status !== 'end' && spec?.kind !== 'instance') await client.quit().catch(() => client.disconnect())
     },
     health() {
+      const problem = topology?.problem
       return {
+        // A Redis the stores cannot use as configured makes the gateway's /_health status 'degraded'.
+        ...(problem && { status: 'degraded', problem: `redis ${problem}` }),
         rate_limit: guard ? guard.stats() : { status: 'up', store: 'memory' },
         redis: redis ? redis.status : 'not configured',
       }

@@ -313,6 +313,7 @@ export class APIGateway {
       routes,
     }
     for (const [name, report] of this.#health) out[name] = report()
+    if (Object.values(out).some((part) => (part as { status?: unknown } | null)?.status === 'degraded')) out.status = 'degraded'
     return out
   }
 

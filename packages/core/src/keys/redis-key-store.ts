@@ -1,19 +1,23 @@
-// Key store in Redis, shared by gateway instances: one hash per key plus a set of ids for listing.
+// Key store in Redis, shared by gateway instances: one hash per key plus a set of ids for listing (one server or a cluster).
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { StoreUnavailableError } from '../errors.js'
 import { callWhenReady, isStoreConnection, type StoreConnection } from '../limiter/store/connection.js'
 import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from '../limiter/store/deadline.js'
+import { isClusterClient, misconfiguration } from '../redis/cluster.js'
 import type { APIKeyPatch, APIKeyRecord, APIKeyStore } from './types.js'
 
 /** The commands the store uses, so any ioredis-compatible client (or Cluster) fits. */
-export type KeyStoreRedisClient = Pick<Redis, 'evalsha' | 'eval' | 'hgetall' | 'smembers' | 'srem'>
+export type KeyStoreRedisClient = Pick<Redis, 'evalsha' | 'eval' | 'hgetall' | 'smembers' | 'srem' | 'sadd'> & {
+  readonly isCluster?: boolean
+}
 
 export interface RedisKeyStoreOptions {
   client: KeyStoreRedisClient
   /**
-   * Key prefix: records live at `${prefix}:key:${id}`, the id set at `${prefix}:keys`. Default "tollgate".
-   * On Redis Cluster use a hash tag such as "{tollgate}" so that a record and the set share one slot.
+   * Key prefix: records live at `${prefix}:key:${id}`, the id set at `${prefix}:keys`. Default "tollgate". On a
+   * Redis Cluster the records spread over every master; the id set lives on one (it changes only when keys are
+   * created or deleted).
    */
   prefix?: string
   /**
@@ -30,12 +34,12 @@ interface Script {
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') })
 
-/** Replaces a record and indexes its id in one step. */
-export const PUT_SCRIPT = script(`-- KEYS[1] record hash, KEYS[2] id set
+/** Replaces a record and indexes its id in one step (on a cluster the set is in another slot: no KEYS[2], SADD follows). */
+export const PUT_SCRIPT = script(`-- KEYS[1] record hash, KEYS[2] id set (absent on a cluster)
 -- ARGV[1] id, ARGV[2..] field, value pairs (values JSON-encoded)
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('SADD', KEYS[2], ARGV[1])
+if KEYS[2] then redis.call('SADD', KEYS[2], ARGV[1]) end
 return 1
 `)
 
@@ -49,10 +53,10 @@ if #ARGV > 1 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 2 + 2 * n)) e
 return redis.call('HGETALL', KEYS[1])
 `)
 
-/** Removes a record and its id from the set; returns 1 when the record existed. */
-export const DELETE_SCRIPT = script(`-- KEYS[1] record hash, KEYS[2] id set
+/** Removes a record and its id from the set; returns 1 when the record existed (on a cluster: no KEYS[2], SREM follows). */
+export const DELETE_SCRIPT = script(`-- KEYS[1] record hash, KEYS[2] id set (absent on a cluster)
 -- ARGV[1] id
-redis.call('SREM', KEYS[2], ARGV[1])
+if KEYS[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
 return redis.call('DEL', KEYS[1])
 `)
 
@@ -84,10 +88,13 @@ export class RedisKeyStore implements APIKeyStore {
   readonly timeoutMs: number
   #client: KeyStoreRedisClient
   #connection: StoreConnection | undefined
+  /** On a cluster the id set is written after the record (another slot), never in the same script. */
+  readonly #cluster: boolean
 
   constructor(options: RedisKeyStoreOptions) {
     this.#client = options.client
     this.#connection = isStoreConnection(options.client) ? options.client : undefined
+    this.#cluster = isClusterClient(options.client)
     this.prefix = options.prefix ?? 'tollgate'
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
@@ -100,8 +107,12 @@ export class RedisKeyStore implements APIKeyStore {
     try {
       return await callWhenReady(this.#connection, call, this.timeoutMs, 'API key store')
     } catch (error) {
-      // A reply error (a bug, a wrong type) is not an outage: it keeps its own message.
-      if (error instanceof StoreUnavailableError || (error instanceof Error && error.name === 'ReplyError')) throw error
+      if (error instanceof StoreUnavailableError) throw error
+      // MOVED, READONLY…: Redis answers, but not as a store the gateway can use. A 503 that says why, never a 500.
+      const wrong = misconfiguration(error)
+      if (wrong) throw new StoreUnavailableError(`API key store: ${wrong}`, { cause: error })
+      // Any other reply error (a bug, a wrong type) is not an outage: it keeps its own message.
+      if (error instanceof Error && error.name === 'ReplyError') throw error
       const why = error instanceof StoreTimeoutError ? error.message : 'API key store (Redis) is not reachable'
       throw new StoreUnavailableError(why, { cause: error })
     }
@@ -135,7 +146,10 @@ export class RedisKeyStore implements APIKeyStore {
     for (const [field, value] of Object.entries(record)) {
       if (value !== undefined) args.push(field, JSON.stringify(value))
     }
-    await this.#run(PUT_SCRIPT, [this.#recordKey(record.id), this.#setKey], args)
+    if (!this.#cluster) return void (await this.#run(PUT_SCRIPT, [this.#recordKey(record.id), this.#setKey], args))
+    // Record first: a list() in between does not see the key yet; one that sees the id always finds its record.
+    await this.#run(PUT_SCRIPT, [this.#recordKey(record.id)], args)
+    await this.#call(() => this.#client.sadd(this.#setKey, record.id))
   }
 
   async update(id: string, patch: APIKeyPatch): Promise<APIKeyRecord | undefined> {
@@ -151,7 +165,11 @@ export class RedisKeyStore implements APIKeyStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#run(DELETE_SCRIPT, [this.#recordKey(id), this.#setKey], [id])) === 1
+    if (!this.#cluster) return (await this.#run(DELETE_SCRIPT, [this.#recordKey(id), this.#setKey], [id])) === 1
+    // Record first: an id left in the set by a failure in between is dropped by the next list().
+    const existed = (await this.#run(DELETE_SCRIPT, [this.#recordKey(id)], [id])) === 1
+    await this.#call(() => this.#client.srem(this.#setKey, id))
+    return existed
   }
 
   async list(): Promise<APIKeyRecord[]> {

@@ -99,7 +99,8 @@ const branchesOf = (issue: Issue & { code: 'invalid_union' }): Issue[][] =>
 const likeliestBranch = (branches: readonly Issue[][]): Issue[] => {
   const depth = (issues: readonly Issue[]) =>
     Math.max(...issues.map((i) => ((i.code === 'invalid_type' || i.code === 'invalid_value') && i.path.length === 0 ? -1 : i.path.length)))
-  return [...branches].sort((a, b) => depth(b) - depth(a))[0] ?? []
+  // Equally deep: the branch with fewer problems is the one the user meant ({ sentinels } missing only its name).
+  return [...branches].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0] ?? []
 }
 
 const problemsOf = (issue: Issue, root: AnySchema, base: string, prefix: readonly PropertyKey[]): ConfigProblem[] => {

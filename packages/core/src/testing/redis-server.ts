@@ -57,8 +57,13 @@ export const waitForPort = async (port: number, timeoutMs: number): Promise<void
   }
 }
 
+export interface RedisServerOptions {
+  /** Extra redis-server arguments, e.g. `['--replicaof', '127.0.0.1', '6379']`. */
+  args?: readonly string[]
+}
+
 /** Starts redis-server on 127.0.0.1 with persistence off. */
-export const startRedisServer = async (): Promise<RedisServerHandle> => {
+export const startRedisServer = async (options: RedisServerOptions = {}): Promise<RedisServerHandle> => {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'))
   let child: ChildProcess | undefined
@@ -66,7 +71,21 @@ export const startRedisServer = async (): Promise<RedisServerHandle> => {
   const launch = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--protected-mode',
+        'no',
+        ...(options.args ?? []),
+      ],
       { stdio: 'ignore' },
     )
     await waitForPort(port, 5_000)

@@ -2,11 +2,12 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { RateLimitAlgorithm, type LimitDecision, type LimitEntry, type LimitRule, type RateLimitStore } from '../types.js'
+import { isClusterClient, scanEveryMaster, type ScanClient } from '../../redis/cluster.js'
 import { CONSUME_SCRIPT } from './consume-script.js'
 import { StoreError } from './store-error.js'
 
-/** The slice of ioredis the store uses (a Cluster client fits too). */
-export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'>
+/** The slice of ioredis the store uses (a Cluster client fits too: then `isCluster` is true and `nodes` lists its masters). */
+export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'> & Pick<ScanClient, 'isCluster' | 'nodes'>
 
 export interface RedisStoreOptions {
   /** Shared client; see createRedisClient(). The store never closes it. */
@@ -30,7 +31,9 @@ const isNoScript = (error: unknown): boolean => error instanceof Error && error.
  * Redis-backed limits. Every decision is one EVALSHA of a script that reads the server's clock (`TIME`),
  * decides over all rules of all keys, writes each state with its TTL, or writes nothing when rejected.
  * The key's `{hash tag}` keeps every rule of a key (and, when the route and caller limits use the same key,
- * every key of a decision) in one Redis Cluster slot. A flushed script cache is refilled transparently (EVAL on NOSCRIPT).
+ * every key of a decision) in one Redis Cluster slot. On a cluster, a decision over entries with different keys (a
+ * route limit keyed otherwise than the caller limit) runs one script per key, in order: all-or-nothing holds within
+ * each key, and the first denial stops the rest. A flushed script cache is refilled transparently (EVAL on NOSCRIPT).
  * @example
  * const store = new RedisStore({ client: createRedisClient('redis://127.0.0.1:6379'), prefix: 'gw' })
  */
@@ -53,6 +56,24 @@ export class RedisStore implements RateLimitStore {
   }
 
   async consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
+    if (entries.length < 2 || !isClusterClient(this.#client) || entries.every((entry) => entry.key === entries[0]!.key))
+      return this.#decide(entries)
+    // Different hash tags are different slots: one script per key, as callMany does for a store without consumeMany.
+    let last: LimitDecision | undefined
+    let offset = 0
+    const groups = new Map<string, LimitEntry[]>()
+    for (const entry of entries) groups.set(entry.key, [...(groups.get(entry.key) ?? []), entry])
+    for (const group of groups.values()) {
+      const decision = await this.#decide(group)
+      const shifted = { ...decision, ruleIndex: decision.ruleIndex < 0 ? -1 : decision.ruleIndex + offset }
+      if (!decision.allowed) return shifted
+      if (decision.ruleIndex >= 0 && (!last || decision.remaining < last.remaining)) last = shifted
+      offset += group.reduce((rules, entry) => rules + entry.rules.length, 0)
+    }
+    return last ?? (await this.#decide([]))
+  }
+
+  async #decide(entries: readonly LimitEntry[]): Promise<LimitDecision> {
     const keys: string[] = []
     const args: (string | number)[] = []
     for (const entry of entries) {
@@ -96,12 +117,8 @@ export class RedisStore implements RateLimitStore {
 
   async reset(key: string): Promise<void> {
     const pattern = `${this.prefix}:rl:{${key.replace(/[*?[\]\\]/g, '\\$&')}}:*`
-    let cursor = '0'
-    do {
-      const [next, found] = await this.#client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = next
-      if (found.length > 0) await this.#client.del(...found)
-    } while (cursor !== '0')
+    // Every state of `key` shares its hash tag: one slot, so one DEL per batch is fine on a cluster too.
+    await scanEveryMaster(this.#client, pattern, (found) => this.#client.del(...found))
   }
 
   /** The client is shared: closing the store leaves it open. */
