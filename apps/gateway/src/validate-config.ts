@@ -34,6 +34,7 @@ export const checkAdminToken = checkWith(adminTokenSchema)
 export const checkLogLevel = (field: string, value: unknown): LogLevelName => checkWith(logLevelSchema)(field, value)
 export const checkRedisUrl = checkWith(configFileSchema.shape.redisUrl)
 export const checkTrustProxy = checkWith(configFileSchema.shape.trustProxy)
+export const checkDrainDelay = checkWith(configFileSchema.shape.drainDelayMs)
 
 /** Two routes with the same prefix (after trailing slashes): the second would silently replace the first. */
 const checkDuplicatePrefixes = (routes: readonly { prefix: string }[]): void => {
