@@ -119,7 +119,15 @@ const runCmd = async (stage: StageState, extra: Record<string, string> = {}) => 
   const [command, ...args] = (JSON.parse(stage.meta.get('CMD')!) as string[]).map((a) => (a.startsWith('/') ? join(stage.root, a) : a))
   const child = spawn(command === 'node' ? process.execPath : command!, args, {
     cwd: join(stage.root, stage.workdir),
-    env: { PATH: process.env.PATH ?? '', HOME: join(stage.root, stage.workdir), ...stage.env, PORT: '0', HOST: '127.0.0.1', TOLLGATE_DRAIN_DELAY_MS: '0', ...extra },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: join(stage.root, stage.workdir),
+      ...stage.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TOLLGATE_DRAIN_DELAY_MS: '0',
+      ...extra,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
