@@ -124,3 +124,13 @@ describe('drain', () => {
     expect((await rawRequest(url, '/_health/ready')).status).toBe(200)
   })
 })
+
+describe('stop() called twice', () => {
+  it('the second call waits for the first and reports the same result', async () => {
+    const up = await h.upstream()
+    const { gateway, url } = await start({ drainDelayMs: 200 }, up.url)
+    const [first, second] = await Promise.all([gateway.stop(), gateway.stop()])
+    expect([first, second]).toEqual([{ cut: 0 }, { cut: 0 }])
+    await expect(rawRequest(url, '/api')).rejects.toThrow(/ECONNREFUSED/)
+  })
+})

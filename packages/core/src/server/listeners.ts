@@ -37,6 +37,7 @@ export class GatewayListeners {
   readonly #drain = new Drain()
   #traffic: { server: Server; host: string } | undefined
   #admin: { server: Server; host: string } | undefined
+  #stopping: Promise<StopResult> | undefined
 
   constructor(deps: ListenersDeps) {
     this.#deps = deps
@@ -84,13 +85,19 @@ export class GatewayListeners {
   }
 
   /** Drains, then closes both listeners, giving in-flight requests `shutdownTimeoutMs`; counts and logs those cut. */
-  async stop(options: StopOptions = {}): Promise<StopResult> {
-    if (!this.#traffic) return { cut: 0 }
+  stop(options: StopOptions = {}): Promise<StopResult> {
+    if (!this.#traffic) return Promise.resolve({ cut: 0 })
+    // A second stop() during the first (two signals, a test's cleanup) waits for it instead of closing twice.
+    this.#stopping ??= this.#stop(options).finally(() => (this.#stopping = undefined))
+    return this.#stopping
+  }
+
+  async #stop(options: StopOptions): Promise<StopResult> {
     const delayMs = options.drainDelayMs ?? this.#deps.options.drainDelayMs ?? 0
     const waiting = this.#drain.begin(delayMs)
     if (delayMs === 0) this.#drain.skip() // also ends a drain() already waiting
     await waiting
-    const { server } = this.#traffic
+    const { server } = this.#traffic!
     const admin = this.#admin?.server
     this.#traffic = undefined
     this.#admin = undefined
