@@ -3,6 +3,7 @@
 // /schema, /redis (ioredis-backed stores) and /testing.
 import './context.js'
 import './limiter/options.js'
+import './ops/schema.js'
 
 export { APIGateway } from './gateway.js'
 export type { RequestEvent, StartOptions, StartResult, StopOptions, StopResult, StageFactory, StageName } from './gateway.js'
