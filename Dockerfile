@@ -26,7 +26,7 @@ USER node
 WORKDIR /home/node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/_health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/_health/live`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The gateway drains in-flight requests on SIGTERM (shutdownTimeoutMs); node runs as PID 1 and handles it itself.
 STOPSIGNAL SIGTERM
 CMD ["node", "/app/dist/main.js"]

@@ -114,12 +114,20 @@ const replay = async (dir: string, stages: Stage[]): Promise<Replayed> => {
   return out
 }
 
-/** Starts the runtime stage's CMD the way the image does (its WORKDIR, ENV; PORT and HOST overridden for the test). */
+/** Starts the runtime stage's CMD the way the image does (its WORKDIR, ENV; PORT, HOST and the drain delay overridden for the test). */
 const runCmd = async (stage: StageState, extra: Record<string, string> = {}) => {
   const [command, ...args] = (JSON.parse(stage.meta.get('CMD')!) as string[]).map((a) => (a.startsWith('/') ? join(stage.root, a) : a))
   const child = spawn(command === 'node' ? process.execPath : command!, args, {
     cwd: join(stage.root, stage.workdir),
-    env: { PATH: process.env.PATH ?? '', HOME: join(stage.root, stage.workdir), ...stage.env, PORT: '0', HOST: '127.0.0.1', ...extra },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: join(stage.root, stage.workdir),
+      ...stage.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TOLLGATE_DRAIN_DELAY_MS: '0',
+      ...extra,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

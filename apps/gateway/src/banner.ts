@@ -1,5 +1,5 @@
 // The startup banner: where the gateway listens and what each route does, never a secret.
-import type { Route } from '@tollgate/core'
+import { isLoopback, type Route } from '@tollgate/core'
 import type { ConfigSource, TollgateConfig } from './config.js'
 import type { RunningGateway } from './start-gateway.js'
 
@@ -57,6 +57,14 @@ const describeRedisConfig = (redis: NonNullable<TollgateConfig['redis']>): strin
   return `redis ${redactUrl(redis.url)}`
 }
 
+/** Where the status endpoints are, and who may read them. */
+const statusLine = (running: RunningGateway, config: TollgateConfig): string => {
+  if (running.adminUrl) return `status: ${running.adminUrl}/_metrics ${running.adminUrl}/_metrics/prometheus (admin listener)`
+  if (config.publicStatus ?? isLoopback(running.host)) return `status: ${running.url}/_metrics ${running.url}/_metrics/prometheus`
+  const how = config.adminToken ? 'need the admin token' : 'are off'
+  return `status: /_metrics and /_upstreams ${how} on ${running.host} (set adminPort / TOLLGATE_ADMIN_PORT for a loopback admin listener)`
+}
+
 /** The banner's lines, for the logger to print one by one. */
 export const formatBanner = (running: RunningGateway, config: TollgateConfig, source: ConfigSource): string[] => {
   const demoUrl = running.demoUpstream?.url
@@ -77,6 +85,6 @@ export const formatBanner = (running: RunningGateway, config: TollgateConfig, so
   const routes = running.gateway.routes
   lines.push(routes.length > 0 ? `routes (${routes.length}):` : 'routes: none (every request gets 404 route_not_found)')
   for (const route of routes) lines.push(`  ${describeRoute(route, demoUrl)}`)
-  lines.push(`endpoints: ${running.url}/_health ${running.url}/_metrics ${running.url}/_metrics/prometheus`)
+  lines.push(`endpoints: ${running.url}/_health/live ${running.url}/_health/ready; ${statusLine(running, config)}`)
   return lines
 }

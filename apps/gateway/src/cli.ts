@@ -21,7 +21,11 @@ Options:
   -h, --help          this text
   -v, --version       the version
 
-Environment: TOLLGATE_CONFIG, PORT, HOST, REDIS_URL, TOLLGATE_ADMIN_TOKEN, TOLLGATE_TRUST_PROXY, LOG_LEVEL.`
+Environment: TOLLGATE_CONFIG, PORT, HOST, REDIS_URL, TOLLGATE_ADMIN_TOKEN, TOLLGATE_ADMIN_PORT, TOLLGATE_ADMIN_HOST,
+TOLLGATE_DRAIN_DELAY_MS, TOLLGATE_TRUST_PROXY, LOG_LEVEL.
+
+Exit codes: 0 stopped cleanly; 1 invalid config, port taken, stop failed or a second signal; 3 stopped, but requests
+still in flight at shutdownTimeoutMs were cut.`
 
 /** The app's version, from its package.json (one folder above src/ and dist/ alike). */
 export const version = (): string =>

@@ -87,6 +87,14 @@ export const configFileSchema = z
     cache: z.strictObject({ maxSizeBytes: z.number().int().min(1).optional() }).optional(),
     server: serverLimitsSchema.optional(),
     shutdownTimeoutMs: gateway.shutdownTimeoutMs,
+    /** On SIGTERM, how long /_health/ready answers 503 (everything else still served) before the listener closes, in ms. Default 5 000. */
+    drainDelayMs: gateway.drainDelayMs,
+    /** Port of the admin listener (status endpoints, /_admin, dashboard); the traffic port then serves only live/ready. */
+    adminPort: portSchema.optional(),
+    /** Interface of the admin listener. Default "127.0.0.1". */
+    adminHost: gateway.adminHost,
+    /** Status endpoints without the admin token: default only on a loopback listener. */
+    publicStatus: gateway.publicStatus,
     via: gateway.via,
     keys: keysSchema.optional(),
     routes: z.array(routeConfigSchema, form('a list of { prefix, upstream, ...options }')),

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { ConfigError } from '@tollgate/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig, validateConfig } from './config.js'
+import { DEFAULT_DRAIN_DELAY_MS, toGatewayOptions } from './start-gateway.js'
 
 const defaults = { port: 8080, host: '0.0.0.0' }
 const route = { prefix: '/api', upstream: 'http://127.0.0.1:8001' }
@@ -321,6 +322,24 @@ describe('loadConfig', () => {
     expect(config.redis).toEqual({ url: 'rediss://h:6380', tls: { ca: join(dir!, 'certs/ca.pem') } })
     const both = writeConfig('both.json', { redisUrl: 'redis://a:1', redis: { cluster: ['b:2'] }, routes: [route] })
     await expect(loadConfig({ env: { TOLLGATE_CONFIG: both } })).rejects.toThrow('redis cannot be set together with redisUrl')
+  })
+
+  it('reads the admin listener and the drain delay from the environment, each checked under its own name', async () => {
+    const env = { TOLLGATE_ADMIN_PORT: '9901', TOLLGATE_ADMIN_HOST: '10.0.0.5', TOLLGATE_DRAIN_DELAY_MS: '15000' }
+    const { config, source } = await loadConfig({ env })
+    expect(config).toMatchObject({ adminPort: 9901, adminHost: '10.0.0.5', drainDelayMs: 15_000 })
+    expect(source.env).toEqual(['TOLLGATE_ADMIN_PORT', 'TOLLGATE_ADMIN_HOST', 'TOLLGATE_DRAIN_DELAY_MS'])
+    await expect(loadConfig({ env: { TOLLGATE_ADMIN_PORT: 'admin' } })).rejects.toThrow(
+      'TOLLGATE_ADMIN_PORT must be an integer from 0 to 65535, got "admin"',
+    )
+    await expect(loadConfig({ env: { TOLLGATE_DRAIN_DELAY_MS: '-1' } })).rejects.toThrow(/^TOLLGATE_DRAIN_DELAY_MS must be/)
+  })
+
+  it('drains for 5 s on SIGTERM unless the config says otherwise (the core default is 0)', async () => {
+    const { config } = await loadConfig({ env: {} })
+    expect(toGatewayOptions(config, console).drainDelayMs).toBe(DEFAULT_DRAIN_DELAY_MS)
+    expect(DEFAULT_DRAIN_DELAY_MS).toBe(5_000)
+    expect(toGatewayOptions({ ...config, drainDelayMs: 0 }, console).drainDelayMs).toBe(0)
   })
 
   it('takes --config over TOLLGATE_CONFIG and resolves the key file next to the config', async () => {

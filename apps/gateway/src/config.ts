@@ -8,6 +8,7 @@ import { parse as parseYAML } from 'yaml'
 import {
   DEMO_UPSTREAM,
   checkAdminToken,
+  checkDrainDelay,
   checkLogLevel,
   checkPort,
   checkRedis,
@@ -160,6 +161,9 @@ const parseTrustProxy = (name: string, value: string): unknown => {
 const OVERRIDES: readonly Override[] = [
   ['PORT', 'port', (name, v) => checkPort(name, /^\d+$/.test(v) ? Number(v) : v)],
   ['HOST', 'host', (_name, v) => v],
+  ['TOLLGATE_ADMIN_PORT', 'adminPort', (name, v) => checkPort(name, /^\d+$/.test(v) ? Number(v) : v)],
+  ['TOLLGATE_ADMIN_HOST', 'adminHost', (_name, v) => v],
+  ['TOLLGATE_DRAIN_DELAY_MS', 'drainDelayMs', (name, v) => checkDrainDelay(name, /^\d+$/.test(v) ? Number(v) : v)],
   ['REDIS_URL', 'redisUrl', checkRedisUrl],
   ['TOLLGATE_ADMIN_TOKEN', 'adminToken', checkAdminToken],
   ['TOLLGATE_TRUST_PROXY', 'trustProxy', parseTrustProxy],

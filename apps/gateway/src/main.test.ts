@@ -1,21 +1,10 @@
 // Runs `tsx src/main.ts` as a real process, as `pnpm start` does.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-
-const appDir = resolve(import.meta.dirname, '..')
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli')
-
-interface Launched {
-  child: ChildProcess
-  /** stdout and stderr so far. */
-  output: () => string
-  exited: Promise<number | null>
-}
+import { killLaunched, launch, waitFor } from './fixtures/launch.js'
 
 const freePort = (): Promise<number> =>
   new Promise((done, fail) => {
@@ -26,39 +15,11 @@ const freePort = (): Promise<number> =>
     server.on('error', fail)
   })
 
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
-const launch = (env: Record<string, string>, args: readonly string[] = []): Launched => {
-  const child = spawn(process.execPath, [tsxCli, 'src/main.ts', ...args], {
-    cwd: appDir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let text = ''
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()))
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-  return { child, output: () => text, exited }
-}
-
-const waitFor = async (launched: Launched, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> => {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const match = pattern.exec(launched.output())
-    if (match) return match
-    if (launched.child.exitCode !== null) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`no ${pattern} in the output:\n${launched.output()}`)
-}
+afterEach(killLaunched)
 
 describe('tsx src/main.ts', () => {
   it('prints the banner, proxies to the demo upstream, and exits 0 on SIGTERM', async () => {
-    const gateway = launch({ PORT: '0', HOST: '127.0.0.1' })
+    const gateway = launch({ PORT: '0', HOST: '127.0.0.1', TOLLGATE_DRAIN_DELAY_MS: '0' })
     const [, url] = await waitFor(gateway, /Tollgate listening on (http:\/\/127\.0\.0\.1:\d+)/)
     await waitFor(gateway, /endpoints: /)
     expect(gateway.output()).toMatch(/\/api → http:\/\/127\.0\.0\.1:\d+ \(demo\) \[GET, POST, HEAD\]/)
@@ -83,7 +44,7 @@ describe('tsx src/main.ts', () => {
 
   it('--port wins over PORT', async () => {
     const port = await freePort()
-    const gateway = launch({ PORT: '1', HOST: '127.0.0.1' }, ['--port', String(port)])
+    const gateway = launch({ PORT: '1', HOST: '127.0.0.1', TOLLGATE_DRAIN_DELAY_MS: '0' }, ['--port', String(port)])
     await waitFor(gateway, new RegExp(`Tollgate listening on http://127\\.0\\.0\\.1:${port}`))
     gateway.child.kill('SIGTERM')
     expect(await gateway.exited).toBe(0)

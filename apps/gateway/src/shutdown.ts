@@ -1,36 +1,48 @@
-// Graceful shutdown on SIGTERM/SIGINT: the first signal drains and exits 0, a second one forces the exit.
-import type { Logger } from '@tollgate/core'
+// Graceful shutdown on SIGTERM/SIGINT: the first signal drains and exits (0, or EXIT_REQUESTS_CUT), a second forces it.
+import type { Logger, StopOptions, StopResult } from '@tollgate/core'
+
+/** Exit codes of a stop: clean, stopped but requests were cut at shutdownTimeoutMs, or failed / forced. */
+export const EXIT_CLEAN = 0
+export const EXIT_FAILED = 1
+export const EXIT_REQUESTS_CUT = 3
 
 export interface ShutdownOptions {
   logger: Logger
   /** Exit the process; injectable for tests. Default process.exit. */
   exit?: (code: number) => void
   signals?: readonly NodeJS.Signals[]
+  /** Signals a person sends from a terminal: they skip the drain delay. Default SIGINT (Ctrl-C). */
+  interactive?: readonly NodeJS.Signals[]
 }
 
 /**
- * Calls `stop` on the first SIGTERM or SIGINT, then exits 0 (1 if stopping failed); a second signal exits at once.
- * Returns a function that removes the handlers.
+ * Calls `stop` on the first SIGTERM or SIGINT, then exits 0, or EXIT_REQUESTS_CUT (3) when requests were cut at
+ * shutdownTimeoutMs, or 1 when stopping failed; a second signal exits 1 at once. SIGTERM (what orchestrators send)
+ * drains for `drainDelayMs` first; SIGINT (Ctrl-C in a terminal) skips that delay. Returns a function that removes the handlers.
  */
-export const shutdownOnSignals = (stop: () => Promise<void>, options: ShutdownOptions): (() => void) => {
-  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'] } = options
+export const shutdownOnSignals = (stop: (options: StopOptions) => Promise<StopResult | void>, options: ShutdownOptions): (() => void) => {
+  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'], interactive: fromTerminal = ['SIGINT'] } = options
   let stopping = false
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn(`${signal} again: exiting without waiting for in-flight requests`)
-      exit(1)
+      exit(EXIT_FAILED)
       return
     }
     stopping = true
-    logger.info(`${signal} received: draining in-flight requests (send it again to force the exit)`)
-    stop().then(
-      () => {
-        logger.info('stopped')
-        exit(0)
+    const interactive = fromTerminal.includes(signal)
+    logger.info(
+      `${signal} received: ${interactive ? '' : 'readiness fails for the drain delay, then '}draining in-flight requests (send it again to force the exit)`,
+    )
+    stop(interactive ? { drainDelayMs: 0 } : {}).then(
+      (result) => {
+        const cut = result?.cut ?? 0
+        logger.info(cut > 0 ? `stopped; ${cut} request(s) cut at shutdownTimeoutMs: exit code ${EXIT_REQUESTS_CUT}` : 'stopped')
+        exit(cut > 0 ? EXIT_REQUESTS_CUT : EXIT_CLEAN)
       },
       (error: unknown) => {
         logger.error('stop failed:', error)
-        exit(1)
+        exit(EXIT_FAILED)
       },
     )
   }

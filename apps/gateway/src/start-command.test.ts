@@ -36,7 +36,10 @@ it('pnpm start stops when its own PID gets SIGTERM: exit 0, port closed, no orph
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const config = join(dir, 'tollgate.json')
   const routes = [{ prefix: '/api', upstream: 'demo' }]
-  await writeFile(config, JSON.stringify({ port: 0, host: '127.0.0.1', shutdownTimeoutMs, keys: { store: 'memory' }, routes }))
+  await writeFile(
+    config,
+    JSON.stringify({ port: 0, host: '127.0.0.1', shutdownTimeoutMs, drainDelayMs: 0, keys: { store: 'memory' }, routes }),
+  )
 
   const [command, ...args] = pnpm
   const child = spawn(command!, [...args, 'start'], {

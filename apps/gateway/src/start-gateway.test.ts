@@ -18,7 +18,7 @@ const local = { port: 0, host: '127.0.0.1' }
 
 let running: RunningGateway | undefined
 afterEach(async () => {
-  await running?.stop()
+  await running?.stop({ drainDelayMs: 0 })
   running = undefined
 })
 
@@ -64,7 +64,7 @@ describe('startGateway', () => {
     expect(banner).toMatch(new RegExp(`/api → ${running.demoUpstream!.url} \\(demo\\) \\[GET, POST, HEAD\\] timeout 5000ms, retry ×2`))
 
     const { demoUpstream } = running
-    await running.stop()
+    await running.stop({ drainDelayMs: 0 })
     running = undefined
     expect(await portIsFree(demoUpstream!.port)).toBe(true)
   })
@@ -129,7 +129,7 @@ describe('API keys in the app', () => {
       )
       running = await startGateway(config, { logger: quiet() })
       const key = await running.gateway.apiKeyManager.createApiKey('survivor')
-      await running.stop()
+      await running.stop({ drainDelayMs: 0 })
       running = await startGateway(config, { logger: quiet() })
       const res = await fetch(`${running.url}/api/hello`, { headers: { 'x-api-key': key } })
       expect(res.status).toBe(200)
@@ -152,7 +152,7 @@ describe('upstream presets file', () => {
       running = await startGateway(config, { logger: quiet() })
       expect(running.gateway.options.upstreamPresets).toHaveProperty('crm')
       expect(running.gateway.options.upstreamPresets).toHaveProperty('github')
-      await running.stop()
+      await running.stop({ drainDelayMs: 0 })
       running = undefined
       // A route of the same config uses the custom preset.
       const withRoute = validateConfig(
@@ -168,7 +168,7 @@ describe('upstream presets file', () => {
       running = await startGateway(withRoute, { logger: quiet() })
       expect((await fetch(`${running.url}/crm/api/hello`)).status).toBe(200)
       expect(running.gateway.upstreamStatus()[0]).toMatchObject({ ratePerSecond: 2, rateSource: 'configured' })
-      await running.stop()
+      await running.stop({ drainDelayMs: 0 })
       running = undefined
       const bad = join(dir, 'bad.json')
       writeFileSync(bad, JSON.stringify({ presets: { github: { requestsPerHour: -1 } } }))

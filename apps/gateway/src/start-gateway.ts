@@ -9,6 +9,8 @@ import {
   type GatewayOptions,
   type Logger,
   type RouteOptions,
+  type StopOptions,
+  type StopResult,
   type UpstreamSpec,
 } from '@tollgate/core'
 import { consola } from 'consola'
@@ -21,9 +23,11 @@ export interface RunningGateway {
   readonly url: string
   readonly port: number
   readonly host: string
+  /** The admin listener's base URL, when `adminPort` is set. */
+  readonly adminUrl: string | undefined
   readonly demoUpstream: DemoUpstream | undefined
-  /** Stops the gateway (draining in-flight requests), then the demo upstream. Safe to call twice. */
-  stop(): Promise<void>
+  /** Drains and stops the gateway, then the demo upstream; resolves with the requests cut. Safe to call twice. */
+  stop(options?: StopOptions): Promise<StopResult>
 }
 
 export interface StartGatewayOptions {
@@ -34,8 +38,12 @@ export interface StartGatewayOptions {
 /** Config fields that belong to this app; every other field is an APIGateway option (config-schema.ts). */
 const APP_FIELDS = new Set(['port', 'host', 'keys', 'routes', 'demoUpstream', 'logLevel', 'upstreamPresetsFile'])
 
+/** The app's drain delay on SIGTERM (the core's is 0): time for a load balancer to see /_health/ready fail. */
+export const DEFAULT_DRAIN_DELAY_MS = 5_000
+
 /** The APIGateway constructor options for a config. */
 export const toGatewayOptions = (config: TollgateConfig, logger: Logger): GatewayOptions => ({
+  drainDelayMs: DEFAULT_DRAIN_DELAY_MS,
   ...(Object.fromEntries(Object.entries(config).filter(([name, value]) => !APP_FIELDS.has(name) && value !== undefined)) as GatewayOptions),
   logger,
 })
@@ -133,18 +141,18 @@ export const startGateway = async (config: TollgateConfig, options: StartGateway
       ...(upstreamPresets ? { upstreamPresets } : {}),
     })
     registerRoutes(gateway, config, demo?.url)
-    const { url, port, host } = await gateway.start({ port: config.port, host: config.host })
-    let stopping: Promise<void> | undefined
+    const { url, port, host, adminUrl } = await gateway.start({ port: config.port, host: config.host })
+    let stopping: Promise<StopResult> | undefined
     const started = gateway
-    const stop = () =>
+    const stop = (stopOptions?: StopOptions) =>
       (stopping ??= (async () => {
         try {
-          await started.stop()
+          return await started.stop(stopOptions)
         } finally {
           await demo?.close()
         }
       })())
-    return { gateway, url, port, host, demoUpstream: demo, stop }
+    return { gateway, url, port, host, adminUrl, demoUpstream: demo, stop }
   } catch (error) {
     await gateway?.stop().catch(() => {})
     await demo?.close()

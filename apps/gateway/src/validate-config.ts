@@ -35,6 +35,7 @@ export const checkLogLevel = (field: string, value: unknown): LogLevelName => ch
 export const checkRedisUrl = checkWith(configFileSchema.shape.redisUrl)
 export const checkRedis = checkWith(configFileSchema.shape.redis)
 export const checkTrustProxy = checkWith(configFileSchema.shape.trustProxy)
+export const checkDrainDelay = checkWith(configFileSchema.shape.drainDelayMs)
 
 /** Two routes with the same prefix (after trailing slashes): the second would silently replace the first. */
 const checkDuplicatePrefixes = (routes: readonly { prefix: string }[]): void => {

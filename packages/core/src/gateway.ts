@@ -1,6 +1,5 @@
 // APIGateway: owns the Hono app and composes routing, the stage pipeline, forwarding, metrics and lifecycle.
 import { EventEmitter } from 'node:events'
-import type { Server } from 'node:http'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
@@ -23,12 +22,16 @@ import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/rout
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
 import { RoutePipelines } from './pipeline/route-pipelines.js'
-import { closeServer, listen, type StartOptions, type StartResult } from './server/node-server.js'
-import { mountBuiltInEndpoints } from './server/built-in-endpoints.js'
+import type { StartOptions, StartResult } from './server/node-server.js'
+import { GatewayListeners, type StopOptions, type StopResult } from './server/listeners.js'
+import { mountBuiltInEndpoints, type Surface } from './server/built-in-endpoints.js'
+import { healthReport } from './ops/health-report.js'
+import { readinessOf, routeReadiness, type Readiness } from './ops/readiness.js'
 import { recordRequestContext } from './server/request-context.js'
 import { type RequestEvent, requestEvent } from './server/request-events.js'
 import { internalError } from './server/internal-error.js'
-import { APIKeyManager } from './keys/api-key-manager.js'
+import type { APIKeyManager } from './keys/api-key-manager.js'
+import { gatewayKeyManager } from './keys/gateway-key-manager.js'
 import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
 import { purgeCache, purgeRouteCache } from './cache/purge.js'
 import { createGatewayStores, type GatewayStores } from './gateway-stores.js'
@@ -40,6 +43,7 @@ import { CAPABILITIES } from './capabilities.js'
 import type { GatewayHost, HostServices, LifecycleHooks, RouteLifecycleHooks, StageFactory, StageName } from './host.js'
 
 export type { StartOptions, StartResult } from './server/node-server.js'
+export type { StopOptions, StopResult } from './server/listeners.js'
 
 export type { RequestEvent } from './server/request-events.js'
 
@@ -59,6 +63,8 @@ const STAGE_ORDER = [...CAPABILITIES].sort((a, b) => a.order - b.order).map((cap
 export class APIGateway {
   /** The Hono app: mount it in another app, or call `gateway.app.request(...)` in tests. */
   readonly app: Hono
+  /** With `adminPort`: the admin listener's app (status endpoints and /_admin), which `app` then leaves out. */
+  readonly adminApp: Hono | undefined
   readonly metrics: GatewayMetrics
   readonly breakers: CircuitBreakerRegistry
   readonly logger: Logger
@@ -78,8 +84,7 @@ export class APIGateway {
   readonly #health = new Map<string, () => unknown>()
   readonly #clientTiers: ClientTiers
   readonly #stores: GatewayStores
-  #server: Server | undefined
-  #started = false
+  readonly #listeners: GatewayListeners
 
   constructor(options: GatewayOptions = {}) {
     parseOptions(gatewayOptionsSchema, options, 'options')
@@ -99,18 +104,8 @@ export class APIGateway {
     this.#pipelines = new RoutePipelines(STAGE_ORDER, this.#forwarding.forward, this.metrics, this.#forwarding.websockets.gate)
     this.#stores = createGatewayStores(options, this.logger, this.clock)
     const stores = this.#stores
-    this.apiKeyManager =
-      options.apiKeys instanceof APIKeyManager
-        ? options.apiKeys
-        : new APIKeyManager({
-            clock: this.clock,
-            logger: this.logger,
-            store: stores.keys,
-            storeTimeoutMs: stores.timeoutMs,
-            validateRateLimit: (value) => this.validateRateLimit(value),
-            isTier: (name) => this.isTier(name),
-            ...options.apiKeys,
-          })
+    const keyDeps = { clock: this.clock, logger: this.logger, stores, isTier: (name: string) => this.isTier(name) }
+    this.apiKeyManager = gatewayKeyManager(options.apiKeys, { ...keyDeps, validateRateLimit: (value) => this.validateRateLimit(value) })
     this.#clientTiers = new ClientTiers(this.apiKeyManager)
     const host = this.#host()
     for (const capability of CAPABILITIES) capability.install(host)
@@ -124,7 +119,11 @@ export class APIGateway {
         await stores.close()
       },
     })
-    this.app = this.#createApp()
+    const split = options.adminPort !== undefined
+    this.app = this.#createApp(split ? 'traffic' : 'combined')
+    this.adminApp = split ? this.#createApp('admin') : undefined
+    const { websockets: tunnels } = this.#forwarding
+    this.#listeners = new GatewayListeners({ options, logger: this.logger, fetch: this.fetch, adminFetch: this.adminApp?.fetch, tunnels })
   }
 
   /** The shared Redis client when `redisUrl` is set (for custom stores and middleware). */
@@ -197,7 +196,7 @@ export class APIGateway {
     // Build the stages first so a capability's config error rejects the route before it is visible.
     this.#pipelines.compile(route)
     this.#routes.add(route)
-    if (this.#started) void this.#onRouteStart(route)
+    if (this.#listeners.listening) void this.#onRouteStart(route)
     return this
   }
 
@@ -280,41 +279,44 @@ export class APIGateway {
     return this
   }
 
-  /** Listens on `port` (0 = ephemeral) and resolves with the bound port and URL. */
+  /** Listens on `port` (0 = ephemeral), and on `adminPort` when set; resolves with the bound ports and URLs. */
   async start(options: StartOptions = {}): Promise<StartResult> {
-    if (this.#server) throw new Error('start: the gateway is already running; call stop() first')
-    const { websockets } = this.#forwarding
-    const { server, result } = await listen(this.fetch, options, this.options.server ?? {}, this.logger, websockets.listener(this.fetch))
-    this.#server = server
-    this.#started = true
+    const result = await this.#listeners.start(options)
     for (const hooks of this.#lifecycle) await hooks.start?.()
     for (const route of this.#routes.routes) await this.#onRouteStart(route)
     return result
   }
 
-  /** Stops accepting connections, lets in-flight requests finish (up to shutdownTimeoutMs), then closes everything. */
-  async stop(): Promise<void> {
-    const server = this.#server
-    this.#server = undefined
-    this.#started = false
-    if (server) await closeServer(server, this.options.shutdownTimeoutMs ?? 10_000, this.#forwarding.websockets, this.logger)
+  /** From now on /_health/ready answers 503, all else is served; resolves after `drainDelayMs` (stop() starts it too). */
+  drain(): Promise<void> {
+    return this.#listeners.drain()
+  }
+
+  /**
+   * Drains (`drainDelayMs`), stops accepting connections, lets in-flight requests finish (up to shutdownTimeoutMs),
+   * then closes everything; resolves with how many requests were cut at that deadline.
+   */
+  async stop(options: StopOptions = {}): Promise<StopResult> {
+    const result = await this.#listeners.stop(options)
     for (const route of this.#routes.routes) await this.#onRouteStop(route)
     for (const hooks of [...this.#lifecycle].reverse()) await hooks.stop?.()
     await this.#forwarding.dispatcher.close().catch(() => {})
+    return result
   }
 
-  /** The JSON served at /_health. */
+  /** The JSON served at /_health (in full to whoever may read the status). */
   health(): Record<string, unknown> {
-    const routes = this.routeStatuses()
-    const out: Record<string, unknown> = {
-      status: routes.some((r) => r.healthyTargets === 0) ? 'degraded' : 'ok',
-      uptime_seconds: Math.round((this.clock.now() - this.metrics.startedAt) / 1000),
-      circuit_breakers: this.breakers.snapshot(),
-      routes,
-    }
-    for (const [name, report] of this.#health) out[name] = report()
-    if (Object.values(out).some((part) => (part as { status?: unknown } | null)?.status === 'degraded')) out.status = 'degraded'
-    return out
+    const uptimeSeconds = Math.round((this.clock.now() - this.metrics.startedAt) / 1000)
+    return healthReport({ routes: this.routeStatuses(), uptimeSeconds, circuitBreakers: this.breakers.snapshot(), checks: this.#health })
+  }
+
+  /** What /_health/ready answers: ready unless draining, a store is down, or a health-checked route has no healthy target. */
+  readiness(): Readiness {
+    return readinessOf(
+      this.#listeners.draining,
+      this.#stores.health(),
+      this.#routes.routes.map((r) => routeReadiness(r, this.breakers)),
+    )
   }
 
   /** The slice of this gateway that capabilities install through. */
@@ -340,10 +342,11 @@ export class APIGateway {
     }
   }
 
-  #createApp(): Hono {
+  #createApp(surface: Surface): Hono {
     const app = new Hono()
-    mountBuiltInEndpoints(app, this)
-    app.all('*', this.#handle)
+    const listener = surface === 'admin' ? 'admin' : 'traffic'
+    mountBuiltInEndpoints(app, this, { surface, isPublic: () => this.options.publicStatus ?? this.#listeners.loopback(listener) })
+    if (surface !== 'admin') app.all('*', this.#handle)
     app.onError((error, c) => (error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)))
     return app
   }

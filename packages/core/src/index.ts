@@ -3,10 +3,12 @@
 // /schema, /redis (ioredis-backed stores) and /testing.
 import './context.js'
 import './limiter/options.js'
+import './ops/schema.js'
 
 export { APIGateway } from './gateway.js'
-export type { RequestEvent, StartOptions, StartResult, StageFactory, StageName } from './gateway.js'
+export type { RequestEvent, StartOptions, StartResult, StopOptions, StopResult, StageFactory, StageName } from './gateway.js'
 export type { GatewayOptions, Logger, ServerLimits } from './options.js'
+export { isLoopback } from './server/listeners.js'
 export * from './errors.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'

@@ -3,6 +3,7 @@
 import type { Capability } from './capability.js'
 import { CAPABILITIES } from './capabilities.js'
 import { coreGatewaySchema } from './options.js'
+import { opsGatewaySchema } from './ops/schema.js'
 import { coreRouteSchema } from './routing/schema.js'
 import { checksOf, z } from './schema/kit.js'
 import { websocketGatewaySchema, websocketRouteSchema } from './websocket/schema.js'
@@ -26,8 +27,6 @@ export const routeOptionsSchema = compose<typeof coreRouteSchema.shape & typeof 
 ])
 
 /** The APIGateway constructor's options: the core's, then each capability's gateway fields. */
-export const gatewayOptionsSchema = compose<typeof coreGatewaySchema.shape & typeof websocketGatewaySchema.shape & GatewayShape>([
-  coreGatewaySchema,
-  websocketGatewaySchema,
-  ...CAPABILITIES.map((capability) => capability.gatewaySchema),
-])
+export const gatewayOptionsSchema = compose<
+  typeof coreGatewaySchema.shape & typeof websocketGatewaySchema.shape & typeof opsGatewaySchema.shape & GatewayShape
+>([coreGatewaySchema, websocketGatewaySchema, opsGatewaySchema, ...CAPABILITIES.map((capability) => capability.gatewaySchema)])

@@ -37,11 +37,19 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
 
 /** Constant-time bearer check: both sides are hashed to 32 bytes first, so not even the length leaks. */
-export const requireToken = (adminToken: string): MiddlewareHandler => {
+export const hasToken = (adminToken: string): ((c: Context) => boolean) => {
   const expected = digest(adminToken)
-  return async function adminAuth(c, next) {
+  return (c) => {
     const token = BEARER.exec(c.req.header('authorization') ?? '')?.[1]
-    if (token === undefined || !timingSafeEqual(digest(token), expected)) {
+    return token !== undefined && timingSafeEqual(digest(token), expected)
+  }
+}
+
+/** Answers 401 unless the request carries the admin token. */
+export const requireToken = (adminToken: string): MiddlewareHandler => {
+  const valid = hasToken(adminToken)
+  return async function adminAuth(c, next) {
+    if (!valid(c)) {
       return jsonError(c, 401, 'unauthorized', 'A valid admin token is required (Authorization: Bearer <adminToken>)', {
         'WWW-Authenticate': 'Bearer realm="tollgate-admin"',
       })

@@ -1,67 +1,92 @@
-// The gateway's own endpoints: /_health, /_metrics, /_metrics/prometheus, /_upstreams and, with an admin token, /_admin.
-import type { Context, Hono } from 'hono'
-import { adminApi, requireToken } from '../admin/admin-api.js'
-import type { CircuitBreakerRegistry } from '../breaker/circuit-breaker.js'
-import type { Clock } from '../clock.js'
+// The gateway's own endpoints on the listener that serves them: /_health (/live, /ready), /_metrics,
+// /_metrics/prometheus, /_upstreams, /_admin (with an admin token) and the status sub-apps (status-apps.ts).
+import type { Context, Hono, MiddlewareHandler } from 'hono'
+import { adminApi, hasToken, requireToken } from '../admin/admin-api.js'
 import { jsonError } from '../errors.js'
-import type { APIKeyManager } from '../keys/api-key-manager.js'
-import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js'
-import type { GatewayOptions, Logger } from '../options.js'
+import { healthSummary } from '../ops/health-report.js'
 import { listUpstreamPresets } from '../upstream-limits/presets.js'
+import type { EndpointSource } from './endpoint-source.js'
+import { STATUS_APPS } from './status-apps.js'
 
-/** What the endpoints read and do: the gateway's public surface (APIGateway fits it). */
-export interface EndpointSource {
-  readonly options: Readonly<GatewayOptions>
-  readonly metrics: GatewayMetrics
-  readonly breakers: CircuitBreakerRegistry
-  readonly logger: Logger
-  readonly clock: Clock
-  readonly apiKeyManager: APIKeyManager
-  health(): Record<string, unknown>
-  upstreamStatus(): unknown
-  validateRateLimit(value: unknown): string | undefined
-  isTier(name: string): boolean
-  setClientTier(id: string, tier: string): unknown
-  routeStatuses(): unknown[]
-  purgeCache(prefix?: string): Promise<number>
-  drainTarget(routeId: string, index: number, drain: boolean): boolean
+export type { EndpointSource } from './endpoint-source.js'
+
+/**
+ * Which listener an app serves: `combined` (no adminPort: everything on the traffic port), or the two halves with an
+ * admin port: `traffic` (only /_health, /_health/live, /_health/ready) and `admin` (every endpoint, nothing else).
+ */
+export type Surface = 'combined' | 'traffic' | 'admin'
+
+export interface SurfaceOptions {
+  surface: Surface
+  /** Whether /_metrics*, /_upstreams* and /_health's details answer without the admin token (asked per request:
+   * it depends on the address start() bound). */
+  isPublic(): boolean
 }
 
-/** Mounts the built-in endpoints on `app`, before the catch-all route handler. Without an admin token, /_admin is 404. */
-export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource): void => {
-  app.get('/_health', (c) => c.json(gateway.health()))
-  app.get('/_metrics', (c) => c.json(gateway.metrics.snapshot()))
-  app.get('/_metrics/prometheus', (c) => c.body(renderPrometheus(gateway.metrics), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
+const NO_STORE = { 'cache-control': 'no-store' }
+const NOT_PUBLIC =
+  'Not found: the status endpoints are not public on this listener (use the admin listener, send the admin token, or set publicStatus)'
+const ADMIN_ONLY = 'Not found: this endpoint is served on the admin listener (adminPort)'
+
+/** Mounts the built-in endpoints of `surface` on `app`, before the catch-all route handler. */
+export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource, { surface, isPublic }: SurfaceOptions): void => {
   const adminToken = gateway.options.adminToken
-  if (adminToken) {
-    app.route(
-      '/_admin',
-      adminApi({
-        adminToken,
-        logger: gateway.logger,
-        apiKeys: gateway.apiKeyManager,
-        clock: gateway.clock,
-        validateRateLimit: (value) => gateway.validateRateLimit(value),
-        isTier: (name) => gateway.isTier(name),
-        setClientTier: (id, tier) => gateway.setClientTier(id, tier),
-        listRoutes: () => gateway.routeStatuses(),
-        circuitBreakers: () => gateway.breakers.snapshot(),
-        purgeCache: (prefix) => gateway.purgeCache(prefix),
-        drainTarget: (routeId, index, drain) => gateway.drainTarget(routeId, index, drain),
-      }),
-    )
+  const tokenValid = adminToken ? hasToken(adminToken) : () => false
+  // Load balancers probe these without credentials, on whichever port they can reach.
+  app.get('/_health/live', (c) => c.json({ status: 'ok' }, 200, NO_STORE))
+  app.get('/_health/ready', (c) => {
+    const { ready, reasons } = gateway.readiness()
+    return ready ? c.json({ status: 'ready' }, 200, NO_STORE) : c.json({ status: 'not_ready', reasons }, 503, NO_STORE)
+  })
+  app.get('/_health', (c) => {
+    const full = gateway.health()
+    const mayRead = surface !== 'traffic' && (isPublic() || tokenValid(c))
+    return c.json(mayRead ? full : healthSummary(full), 200, NO_STORE)
+  })
+  if (surface === 'traffic') {
+    const paths = ['/_admin', '/_metrics', '/_upstreams', ...STATUS_APPS.map((s) => s.path)]
+    for (const path of paths)
+      app.all(`${path}/*`, (c) => jsonError(c, 404, 'not_found', ADMIN_ONLY)).all(path, (c) => jsonError(c, 404, 'not_found', ADMIN_ONLY))
+    return
   }
-  const upstreams = (c: Context) => c.json(gateway.upstreamStatus())
-  const presets = (c: Context) => c.json(listUpstreamPresets(gateway.options.upstreamPresets))
-  if (adminToken) {
-    app.get('/_upstreams', requireToken(adminToken), upstreams)
-    app.get('/_upstreams/presets', requireToken(adminToken), presets)
-  } else {
-    app.get('/_upstreams', upstreams)
-    app.get('/_upstreams/presets', presets)
+  const checkToken = adminToken ? requireToken(adminToken) : undefined
+  const statusAccess: MiddlewareHandler = async function statusAccess(c, next) {
+    if (isPublic()) return next()
+    if (checkToken) return checkToken(c, next)
+    return jsonError(c, 404, 'not_found', NOT_PUBLIC)
+  }
+  app.get('/_metrics', statusAccess, (c) => c.json(gateway.metrics.snapshot()))
+  app.get('/_metrics/prometheus', statusAccess, (c) =>
+    c.body(renderPrometheus(gateway.metrics), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+  )
+  if (adminToken) app.route('/_admin', adminAppOf(gateway, adminToken))
+  // With an admin token the upstream map always needs it (public or not), as it did before publicStatus existed.
+  const upstreamAccess = checkToken ?? statusAccess
+  app.get('/_upstreams', upstreamAccess, (c: Context) => c.json(gateway.upstreamStatus()))
+  app.get('/_upstreams/presets', upstreamAccess, (c: Context) => c.json(listUpstreamPresets(gateway.options.upstreamPresets)))
+  for (const status of STATUS_APPS) {
+    const sub = status.create(gateway)
+    if (sub) app.route(status.path, sub)
   }
   // Reserved: without an admin token the admin API does not exist.
   app.all('/_admin', (c) => jsonError(c, 404, 'not_found', 'Not found'))
   app.all('/_admin/*', (c) => jsonError(c, 404, 'not_found', 'Not found'))
+  if (surface === 'admin')
+    app.all('*', (c) => jsonError(c, 404, 'not_found', 'Not found (the admin listener serves only the status endpoints and /_admin)'))
 }
+
+const adminAppOf = (gateway: EndpointSource, adminToken: string): Hono =>
+  adminApi({
+    adminToken,
+    logger: gateway.logger,
+    apiKeys: gateway.apiKeyManager,
+    clock: gateway.clock,
+    validateRateLimit: (value) => gateway.validateRateLimit(value),
+    isTier: (name) => gateway.isTier(name),
+    setClientTier: (id, tier) => gateway.setClientTier(id, tier),
+    listRoutes: () => gateway.routeStatuses(),
+    circuitBreakers: () => gateway.breakers.snapshot(),
+    purgeCache: (prefix) => gateway.purgeCache(prefix),
+    drainTarget: (routeId, index, drain) => gateway.drainTarget(routeId, index, drain),
+  })

@@ -19,6 +19,9 @@ export interface StartResult {
   host: string
   /** Base URL reachable from this machine, e.g. http://127.0.0.1:8080. */
   url: string
+  /** The admin listener's port and base URL, when `adminPort` is set. */
+  adminPort?: number
+  adminUrl?: string
 }
 
 /** Listens on `options.port` (0 = ephemeral) with `limits`; rejects with a clear message when the port is taken. */
@@ -67,13 +70,16 @@ export const listen = async (
   return { server, result: { port: bound, host, url: `http://${shownHost}:${bound}` } }
 }
 
-/** Stops accepting connections and lets in-flight requests finish, up to `shutdownTimeoutMs`, then closes the rest. */
+/**
+ * Stops accepting connections and lets in-flight requests finish, up to `shutdownTimeoutMs`, then closes the rest;
+ * resolves with how many connections were still busy then (requests cut).
+ */
 export const closeServer = async (
   server: Server,
   shutdownTimeoutMs: number,
   tunnels?: { closeAll(): Promise<number>; settled(): Promise<void>; destroyPending(): void },
   logger?: Logger,
-): Promise<void> => {
+): Promise<number> => {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
   const closedTunnels = (await tunnels?.closeAll()) ?? 0
   if (closedTunnels > 0) logger?.info(`stop: closed ${closedTunnels} WebSocket tunnel${closedTunnels === 1 ? '' : 's'}`)
@@ -83,11 +89,22 @@ export const closeServer = async (
   let deadline: NodeJS.Timeout | undefined
   // Upgrades still in their stages or handshake get the same time as requests (a tunnel opened now is closed at once).
   const drained = Promise.all([closed, tunnels?.settled()])
-  await Promise.race([drained, new Promise<void>((resolve) => (deadline = setTimeout(resolve, shutdownTimeoutMs)))])
+  const timedOut = await Promise.race([
+    drained.then(() => false),
+    new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), shutdownTimeoutMs))),
+  ])
   clearInterval(sweep)
   clearTimeout(deadline)
+  const cut = timedOut ? await busyConnections(server) : 0
   server.closeAllConnections()
   // Upgrade requests still in the stages: closeAllConnections does not reach upgraded sockets.
   tunnels?.destroyPending()
   await closed
+  return cut
+}
+
+/** Connections with a request (or an upgrade in its stages) still in flight: the idle ones are closed first. */
+const busyConnections = (server: Server): Promise<number> => {
+  server.closeIdleConnections()
+  return new Promise((resolve) => server.getConnections((error, count) => resolve(error ? 0 : count)))
 }
