@@ -1,5 +1,4 @@
 // APIGateway: owns the Hono app and composes routing, the stage pipeline, forwarding, metrics and lifecycle.
-import { EventEmitter } from 'node:events'
 import type { Server } from 'node:http'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
@@ -26,7 +25,8 @@ import { RoutePipelines } from './pipeline/route-pipelines.js'
 import { closeServer, listen, type StartOptions, type StartResult } from './server/node-server.js'
 import { mountBuiltInEndpoints } from './server/built-in-endpoints.js'
 import { recordRequestContext } from './server/request-context.js'
-import { type RequestEvent, requestEvent } from './server/request-events.js'
+import type { RequestEvent } from './server/request-events.js'
+import { RequestObserver } from './observability/observer.js'
 import { internalError } from './server/internal-error.js'
 import { APIKeyManager } from './keys/api-key-manager.js'
 import { ClientTiers, type TierAssignment } from './keys/client-tiers.js'
@@ -69,7 +69,7 @@ export class APIGateway {
 
   readonly #routes = new RouteTable()
   readonly #pipelines: RoutePipelines
-  readonly #events = new EventEmitter()
+  readonly #observer: RequestObserver
   readonly #forwarding: Forwarding
   readonly #trustProxy: ProxyTrust
   readonly #lifecycle: LifecycleHooks[] = []
@@ -87,6 +87,7 @@ export class APIGateway {
     this.logger = options.logger ?? consola.withTag('tollgate')
     this.clock = options.clock ?? systemClock
     this.#trustProxy = compileTrustProxy(options.trustProxy)
+    this.#observer = new RequestObserver(options, this.logger)
     this.metrics = new GatewayMetrics(this.clock)
     this.breakers = new CircuitBreakerRegistry(this.clock)
     this.breakers.onStateChange = (origin, from, to) => this.logger.warn(`circuit ${origin}: ${from} → ${to}`)
@@ -270,13 +271,13 @@ export class APIGateway {
     return this
   }
 
-  on(event: 'request', listener: (event: RequestEvent) => void): this {
-    this.#events.on(event, listener)
+  on(_event: 'request', listener: (event: RequestEvent) => void): this {
+    this.#observer.on(listener)
     return this
   }
 
-  off(event: 'request', listener: (event: RequestEvent) => void): this {
-    this.#events.off(event, listener)
+  off(_event: 'request', listener: (event: RequestEvent) => void): this {
+    this.#observer.off(listener)
     return this
   }
 
@@ -341,6 +342,7 @@ export class APIGateway {
 
   #createApp(): Hono {
     const app = new Hono()
+    app.use('/_*', this.#observer.builtIn)
     mountBuiltInEndpoints(app, this)
     app.all('*', this.#handle)
     app.onError((error, c) => (error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)))
@@ -350,6 +352,7 @@ export class APIGateway {
   #handle = async (c: Context): Promise<Response> => {
     const startTime = performance.now()
     const path = recordRequestContext(c, startTime, this.#trustProxy)
+    this.#observer.begin(c)
     const route = this.#routes.match(path)
     const compiled = route && this.#pipelines.of(route)
     let response: Response
@@ -366,20 +369,11 @@ export class APIGateway {
     }
     const durationMs = performance.now() - startTime
     this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
-    if (this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, route, path, response.status, durationMs))
-    return response
+    return this.#observer.end(c, path, response, durationMs)
   }
 
   #internalError(c: Context, error: unknown): Response {
     return internalError(c, this.logger, error, { routeId: c.get('route')?.id, message: 'The gateway failed to handle the request' })
-  }
-
-  #emit(event: RequestEvent): void {
-    try {
-      this.#events.emit('request', event)
-    } catch (error) {
-      this.logger.error('a request listener threw:', error)
-    }
   }
 
   async #onRouteStart(route: Route): Promise<void> {

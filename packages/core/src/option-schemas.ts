@@ -2,6 +2,7 @@
 // field is an error, with a "did you mean" suggestion). A new capability's fields come in through CAPABILITIES.
 import type { Capability } from './capability.js'
 import { CAPABILITIES } from './capabilities.js'
+import { observabilityGatewaySchema } from './observability/schema.js'
 import { coreGatewaySchema } from './options.js'
 import { coreRouteSchema } from './routing/schema.js'
 import { checksOf, z } from './schema/kit.js'
@@ -26,8 +27,6 @@ export const routeOptionsSchema = compose<typeof coreRouteSchema.shape & typeof 
 ])
 
 /** The APIGateway constructor's options: the core's, then each capability's gateway fields. */
-export const gatewayOptionsSchema = compose<typeof coreGatewaySchema.shape & typeof websocketGatewaySchema.shape & GatewayShape>([
-  coreGatewaySchema,
-  websocketGatewaySchema,
-  ...CAPABILITIES.map((capability) => capability.gatewaySchema),
-])
+export const gatewayOptionsSchema = compose<
+  typeof coreGatewaySchema.shape & typeof websocketGatewaySchema.shape & typeof observabilityGatewaySchema.shape & GatewayShape
+>([coreGatewaySchema, websocketGatewaySchema, observabilityGatewaySchema, ...CAPABILITIES.map((capability) => capability.gatewaySchema)])

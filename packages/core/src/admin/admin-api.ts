@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { systemClock, type Clock } from '../clock.js'
-import { GatewayError, jsonError } from '../errors.js'
+import { GatewayError, gatewayErrorResponse, jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
 import type { Logger } from '../options.js'
 import { internalError } from '../server/internal-error.js'
@@ -147,7 +147,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
   app.notFound((c) => jsonError(c, 404, 'not_found', 'No such admin endpoint'))
   app.onError((error, c) => {
     if (error instanceof FieldError) return jsonError(c, 400, 'bad_request', error.message)
-    if (error instanceof GatewayError) return error.getResponse()
+    if (error instanceof GatewayError) return gatewayErrorResponse(c, error)
     // Manager input checks (TypeError) name their field; anything else is ours and is not echoed.
     if (error instanceof TypeError) return jsonError(c, 400, 'bad_request', error.message)
     return internalError(c, logger, error, { routeId: '_admin', message: 'The admin request failed' })
