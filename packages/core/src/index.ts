@@ -3,6 +3,7 @@
 // /schema, /redis (ioredis-backed stores) and /testing.
 import './context.js'
 import './limiter/options.js'
+import './observability/options.js'
 
 export { APIGateway } from './gateway.js'
 export type { RequestEvent, StartOptions, StartResult, StageFactory, StageName } from './gateway.js'
@@ -22,6 +23,10 @@ export { serverLimitsSchema } from './options.js'
 export { UPSTREAM_FORM, upstreamSpecSchema } from './pool/schema.js'
 export { rateLimitSchema } from './limiter/schema.js'
 export { tunnelLimitsSchema, type TunnelLimits } from './websocket/schema.js'
+export type { AccessLogger, AccessLogOptions, TracerProviderLike, TracingOptions } from './observability/schema.js'
+export type { AccessLogRecord } from './observability/access-log.js'
+export type { AttemptSpan, RequestTrace } from './observability/request-trace.js'
+export { parseTraceParent, type TraceParent } from './observability/trace-context.js'
 export type { TunnelStats } from './websocket/tunnels.js'
 
 // Upstreams, breakers and retries, as routes name them.

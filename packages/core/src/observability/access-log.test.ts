@@ -25,7 +25,10 @@ describe('access log', () => {
   it('is off by default', async () => {
     const up = await h.upstream()
     const seen: string[] = []
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => void seen.push(String(chunk)) ?? true)
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      seen.push(String(chunk))
+      return true
+    })
     try {
       const { url } = await h.gateway((g) => g.registerRoute('/api', up.url))
       await rawRequest(url, '/api/x')
@@ -108,12 +111,24 @@ describe('access log', () => {
     await rawRequest(url, '/down/x')
     await settled(records, 2)
     expect(records[0]).toMatchObject({ status: 404, error: 'route_not_found', route: undefined, attempts: 0 })
-    expect(records[1]).toMatchObject({ status: 502, error: 'bad_gateway', route: 'down', attempts: 1, upstream: `http://127.0.0.1:${port}` })
+    expect(records[1]).toMatchObject({
+      status: 502,
+      error: 'bad_gateway',
+      route: 'down',
+      attempts: 1,
+      upstream: `http://127.0.0.1:${port}`,
+    })
   })
 
   it('sample: 0 drops successful requests but keeps every 5xx', async () => {
     const { records, logger } = recorder()
-    const up = await h.upstream({ handler: (req, res) => (req.url === '/fail' ? void res.writeHead(500).end() || true : false) })
+    const up = await h.upstream({
+      handler: (req, res) => {
+        if (req.url !== '/fail') return false
+        res.writeHead(500).end()
+        return true
+      },
+    })
     const { url } = await h.gateway((g) => g.registerRoute('/', up.url, { retry: { attempts: 1 } }), { accessLog: { logger, sample: 0 } })
     for (let i = 0; i < 5; i++) await rawRequest(url, '/ok')
     await rawRequest(url, '/fail')
@@ -131,7 +146,12 @@ describe('access log', () => {
 
   it('a pino logger stamps the time itself: one JSON line per request without a duplicate time key', async () => {
     const lines: string[] = []
-    const sink = new Writable({ write: (chunk, _encoding, done) => void lines.push(String(chunk)) ?? done() })
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(String(chunk))
+        done()
+      },
+    })
     const logger = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, sink)
     const up = await h.upstream()
     const { url } = await h.gateway((g) => g.registerRoute('/api', up.url), { accessLog: { logger } })

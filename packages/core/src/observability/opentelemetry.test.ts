@@ -79,9 +79,17 @@ describe('OpenTelemetry spans', () => {
     const [first, second] = [...clients].sort(
       (a, b) => (a.attributes['tollgate.upstream.attempt'] as number) - (b.attributes['tollgate.upstream.attempt'] as number),
     )
-    expect(first!.attributes).toMatchObject({ 'tollgate.upstream.attempt': 1, 'http.response.status_code': 503, 'tollgate.route.id': 'api' })
+    expect(first!.attributes).toMatchObject({
+      'tollgate.upstream.attempt': 1,
+      'http.response.status_code': 503,
+      'tollgate.route.id': 'api',
+    })
     expect(first!.status.code).toBe(SpanStatusCode.ERROR)
-    expect(second!.attributes).toMatchObject({ 'tollgate.upstream.attempt': 2, 'http.request.resend_count': 1, 'http.response.status_code': 200 })
+    expect(second!.attributes).toMatchObject({
+      'tollgate.upstream.attempt': 2,
+      'http.request.resend_count': 1,
+      'http.response.status_code': 200,
+    })
 
     expect(server!.name).toBe('GET /api')
     expect(server!.attributes).toMatchObject({
