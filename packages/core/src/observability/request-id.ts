@@ -1,7 +1,6 @@
 // Every request's ID: the client's X-Request-Id when usable, else a fresh UUID; set once, read with c.get('requestId').
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
-import '../context.js'
 import { requestHeader } from '../proxy/request-header.js'
 
 /** The default request-id header (lower-case). */
