@@ -1,12 +1,12 @@
 // The app's access log: on by default, JSON lines when stdout is not a terminal, pino-pretty lines when it is.
-import type { AccessLogger, GatewayOptions } from '@tollgate/core'
+import { jsonAccessLogger, type AccessLogger, type GatewayOptions } from '@tollgate/core'
 import pino from 'pino'
 import pretty from 'pino-pretty'
 
 /** The config file's `accessLog`: false turns it off; `sample` logs a share of requests (5xx always). */
 export type AccessLogSetting = boolean | { sample?: number | undefined } | undefined
 
-/** Where lines go: stdout by default (its file descriptor, written asynchronously), or any stream (tests). */
+/** Where lines go: stdout by default (its file descriptor, buffered: see jsonAccessLogger), or any stream (tests). */
 export type AccessLogSink = NodeJS.WritableStream & { isTTY?: boolean; fd?: number }
 
 const PRETTY_LINE = '{method} {path} {status} {durationMs}ms route={route} request={requestId}'
@@ -21,7 +21,7 @@ export const createAccessLogger = (sink: AccessLogSink = process.stdout): Access
     )
   }
   const fd = sink === process.stdout ? 1 : sink.fd
-  return pino(options, fd === undefined ? sink : pino.destination({ dest: fd, sync: false }))
+  return fd === undefined ? pino(options, sink) : jsonAccessLogger(fd)
 }
 
 /** The gateway's accessLog option for the config's setting. */
