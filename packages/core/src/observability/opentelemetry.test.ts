@@ -4,7 +4,7 @@ import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpa
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
-import type { MockUpstream } from '../testing/mock-upstream.js'
+import { flakyUpstream } from './tracing.test-helper.js'
 import { parseTraceParent } from './trace-context.js'
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -27,22 +27,10 @@ const spans = async (exporter: InMemorySpanExporter, count: number): Promise<Rea
 
 const byKind = (all: ReadableSpan[], kind: SpanKind) => all.filter((s) => s.kind === kind)
 
-/** An upstream answering 503 to its first request, then 200. */
-const flakyUpstream = async (): Promise<MockUpstream> => {
-  let calls = 0
-  return h.upstream({
-    handler: (_req, res) => {
-      if (++calls > 1) return false
-      res.writeHead(503, { 'content-length': '0' }).end()
-      return true
-    },
-  })
-}
-
 describe('OpenTelemetry spans', () => {
   it('a retried request: one server span with two client spans under it, linked to the incoming trace', async () => {
     const { exporter, provider } = recorder()
-    const up = await flakyUpstream()
+    const up = await flakyUpstream(h)
     const { url } = await h.gateway(
       (g) =>
         g.registerRoute('/api', up.url, {

@@ -3,24 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 import type { MockUpstream } from '../testing/mock-upstream.js'
+import { flakyUpstream } from './tracing.test-helper.js'
 import { parseTraceParent } from './trace-context.js'
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
 const PARENT = '00f067aa0ba902b7'
 const h = createHarness()
 afterEach(() => h.close())
-
-/** An upstream answering 503 to its first request, then 200. */
-const flakyUpstream = async (): Promise<MockUpstream> => {
-  let calls = 0
-  return h.upstream({
-    handler: (_req, res) => {
-      if (++calls > 1) return false
-      res.writeHead(503, { 'content-length': '0' }).end()
-      return true
-    },
-  })
-}
 
 const sent = (up: MockUpstream, i: number) => parseTraceParent(up.received[i]!.headers.traceparent as string)
 
@@ -46,7 +35,7 @@ describe('parseTraceParent', () => {
 
 describe('traceparent propagation (the default, no OpenTelemetry)', () => {
   it('keeps an incoming trace id, flags and tracestate, with a new span id for each upstream attempt', async () => {
-    const up = await flakyUpstream()
+    const up = await flakyUpstream(h)
     const { url } = await h.gateway((g) => g.registerRoute('/api', up.url, { retry: { attempts: 2, initialDelayMs: 1 } }))
     const res = await rawRequest(url, '/api/x', { headers: { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=abc' } })
     expect(res.status).toBe(200)
