@@ -40,7 +40,7 @@ describe('the app access log', () => {
     const lines = out.text().trim().split('\n')
     expect(lines).toHaveLength(1)
     const line = JSON.parse(lines[0]!)
-    expect(line).toMatchObject({ level: 30, method: 'GET', path: '/api/hello', status: 200, requestId: res.headers.get('x-request-id') })
+    expect(line).toMatchObject({ method: 'GET', path: '/api/hello', status: 200, requestId: res.headers.get('x-request-id') })
     expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT/)
     expect(line.traceId).toMatch(/^[0-9a-f]{32}$/)
     expect(lines[0]).not.toMatch(/secret|authorization/i)

@@ -6,12 +6,12 @@ import pretty from 'pino-pretty'
 /** The config file's `accessLog`: false turns it off; `sample` logs a share of requests (5xx always). */
 export type AccessLogSetting = boolean | { sample?: number | undefined } | undefined
 
-/** Where lines go: stdout by default (its file descriptor, buffered: see jsonAccessLogger), or any stream (tests). */
+/** Where lines go: stdout by default (its file descriptor, written asynchronously: see jsonAccessLogger), or any stream (tests). */
 export type AccessLogSink = NodeJS.WritableStream & { isTTY?: boolean; fd?: number }
 
 const PRETTY_LINE = '{method} {path} {status} {durationMs}ms route={route} request={requestId}'
 
-/** A pino logger for access records: pretty on a terminal, JSON (ISO time, no pid/hostname) everywhere else. */
+/** The access logger: pino-pretty lines on a terminal, JSON lines (the core's jsonAccessLogger) everywhere else. */
 export const createAccessLogger = (sink: AccessLogSink = process.stdout): AccessLogger => {
   const options = { base: null, timestamp: pino.stdTimeFunctions.isoTime }
   if (sink.isTTY) {
@@ -21,7 +21,7 @@ export const createAccessLogger = (sink: AccessLogSink = process.stdout): Access
     )
   }
   const fd = sink === process.stdout ? 1 : sink.fd
-  return fd === undefined ? pino(options, sink) : jsonAccessLogger(fd)
+  return fd === undefined ? { info: (record) => void sink.write(`${JSON.stringify(record)}\n`) } : jsonAccessLogger(fd)
 }
 
 /** The gateway's accessLog option for the config's setting. */

@@ -25,7 +25,7 @@ const tracingSchema = z.strictObject({
 })
 
 const accessLogSchema = z.strictObject({
-  /** Receives one record per request. Default: pino writing JSON lines to stdout. */
+  /** Receives one record per request. Default: jsonAccessLogger(), JSON lines on stdout. */
   logger: withMethods<AccessLogger>('a logger with info(record)', ['info']).optional(),
   /** Share of requests logged, 0 to 1 (5xx answers are always logged). Default 1. */
   sample: number(0, 1).optional(),
@@ -39,7 +39,7 @@ export const observabilityGatewaySchema = z.strictObject({
   requestIdHeader: headerName().optional(),
   /** W3C trace context propagation and optional OpenTelemetry spans; `false` sends no traceparent. Default: propagate. */
   tracing: z.union([z.literal(false), tracingSchema], { error: () => 'false or { propagate, opentelemetry, tracerProvider }' }).optional(),
-  /** One structured line per request; `true` = pino to stdout. Default false (a library does not print). */
+  /** One structured line per request; `true` = JSON lines on stdout (jsonAccessLogger). Default false (a library does not print). */
   accessLog: z.union([boolean(), accessLogSchema], { error: () => 'true, false or { logger, sample }' }).optional(),
 })
 
