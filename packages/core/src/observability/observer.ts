@@ -71,22 +71,23 @@ export class RequestObserver {
     response = withHeader(response, this.#header, c.get('requestId'))
     const status = response.status
     const trace = c.get('trace')
+    const spans = trace?.recording ? trace : undefined
     const log = this.#accessLog?.sampled(status) ? this.#accessLog : undefined
     const outgoing = outgoingOf(c)
-    if (outgoing && (log || trace)) {
+    if (outgoing && (log || spans)) {
       // The line and the span end when the last byte is written (or the client goes away).
       const socket = outgoing.socket
       const before = socket?.bytesWritten ?? 0
       const arrived = performance.now() - durationMs
       outgoing.once('close', () => {
-        trace?.finish(c, status)
+        spans?.finish(c, status)
         if (!log) return
         const record = log.record(c, path, status, performance.now() - arrived, socket ? socket.bytesWritten - before : undefined)
         if (!outgoing.writableFinished) record.aborted = true
         this.#write(log, record)
       })
     } else {
-      trace?.finish(c, status)
+      spans?.finish(c, status)
       if (log) this.#write(log, log.record(c, path, status, durationMs, responseLength(response)))
     }
     if (emit && this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, path, status, durationMs))

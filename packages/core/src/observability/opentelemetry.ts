@@ -49,6 +49,7 @@ class SpanTrace implements RequestTrace {
   readonly traceId: string
   readonly spanId: string
   readonly flags: string
+  readonly recording = true
 
   constructor(
     readonly api: typeof OTel,

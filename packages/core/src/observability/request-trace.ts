@@ -19,6 +19,8 @@ export interface RequestTrace {
   readonly flags: string
   /** The client's `tracestate`, passed on unchanged (dropped with an invalid traceparent). */
   readonly tracestate: string | undefined
+  /** Whether spans are recorded (finish() then ends the gateway's span; otherwise it does nothing). */
+  readonly recording: boolean
   /** Starts the span of upstream attempt `attempt` (1-based); its traceparent goes upstream. */
   attempt(c: Context, attempt: number, target: UpstreamTarget): AttemptSpan
   /** Ends the gateway's span once the response is known. */
@@ -34,6 +36,8 @@ const ended = (): void => {}
 
 /** Trace context without a tracer: ids kept or made, a fresh span id per attempt, nothing recorded. */
 class PropagatedTrace implements RequestTrace {
+  readonly recording = false
+
   constructor(
     readonly traceId: string,
     readonly spanId: string,
