@@ -1,5 +1,6 @@
 // Every request has an ID: kept from a valid X-Request-Id or generated, sent upstream, returned, in every error body.
 import { afterEach, describe, expect, it } from 'vitest'
+import { logging, type LoggingOptions, type RequestLogRecord } from '../middleware/logging.js'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 
@@ -64,6 +65,20 @@ describe('request IDs', () => {
     expect(up.received[0]!.headers['x-correlation-id']).toBe('corr-1')
     const missing = await rawRequest(url, '/nowhere')
     expect(missing.json().error.requestId).toBe(missing.headers['x-correlation-id'])
+  })
+
+  it("logging()'s line carries the id", async () => {
+    const lines: RequestLogRecord[] = []
+    const keep = (record: unknown) => void lines.push(record as RequestLogRecord)
+    const up = await h.upstream()
+    const { url } = await h.gateway((g) =>
+      g
+        .registerRoute('/api', up.url)
+        .addMiddleware(logging({ logger: { info: keep, warn: keep, error: keep } as unknown as NonNullable<LoggingOptions['logger']> })),
+    )
+    await rawRequest(url, '/api/x', { headers: { 'x-request-id': 'log-1' } })
+    expect(lines[0]).toMatchObject({ requestId: 'log-1', path: '/api/x' })
+    expect(lines[0]!.message).toContain('request=log-1')
   })
 
   it('the request event carries the id', async () => {
