@@ -1,5 +1,5 @@
 // Bench contender: Tollgate through its public API, with routing and metrics on; TOLLGATE_SCENARIO picks what else.
-import { APIGateway, type Logger } from '@tollgate/core'
+import { APIGateway, jsonAccessLogger, type Logger } from '@tollgate/core'
 import { announce, listenHost, upstreamUrlFromEnv } from '../lib/target-runtime.js'
 import { BENCH_PREFIX, DECOY_PREFIXES, DECOY_UPSTREAM } from './shared.js'
 
@@ -68,7 +68,13 @@ if (!Object.hasOwn(scenarios, scenarioName)) {
 }
 
 const [first, ...rest] = upstreamUrlFromEnv().split(',')
-const gateway = new APIGateway({ logger: quietLogger })
+// TOLLGATE_ACCESS_LOG=<file> turns the access log on (JSON lines to that file, as apps/gateway writes them); TOLLGATE_TRACING=off sends no traceparent.
+const accessLogFile = process.env.TOLLGATE_ACCESS_LOG
+const gateway = new APIGateway({
+  logger: quietLogger,
+  ...(accessLogFile ? { accessLog: { logger: jsonAccessLogger(accessLogFile) } } : {}),
+  ...(process.env.TOLLGATE_TRACING === 'off' ? { tracing: false as const } : {}),
+})
 for (const prefix of DECOY_PREFIXES) gateway.registerRoute(prefix, DECOY_UPSTREAM)
 const details = await scenarios[scenarioName as ScenarioName]({ gateway, upstreams: [first!, ...rest] })
 

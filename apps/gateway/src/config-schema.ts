@@ -96,6 +96,18 @@ export const configFileSchema = z
     /** Status endpoints without the admin token: default only on a loopback listener. */
     publicStatus: gateway.publicStatus,
     via: gateway.via,
+    requestIdHeader: gateway.requestIdHeader,
+    /** W3C trace propagation (default on); `false` sends no traceparent; `opentelemetry: true` records spans on the provider an --import'ed SDK registered. */
+    tracing: z
+      .union(
+        [z.literal(false), z.strictObject({ propagate: z.boolean().optional(), opentelemetry: z.boolean().optional() })],
+        form('false or { propagate, opentelemetry }'),
+      )
+      .optional(),
+    /** One JSON line per request on stdout (pretty on a terminal). Default on; false turns it off; `sample` logs a share (5xx always). */
+    accessLog: z
+      .union([z.boolean(), z.strictObject({ sample: z.number().min(0).max(1).optional() })], form('true, false or { sample: 0..1 }'))
+      .optional(),
     keys: keysSchema.optional(),
     routes: z.array(routeConfigSchema, form('a list of { prefix, upstream, ...options }')),
     demoUpstream: demoUpstreamSchema.optional(),

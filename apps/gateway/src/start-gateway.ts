@@ -14,6 +14,7 @@ import {
   type UpstreamSpec,
 } from '@tollgate/core'
 import { consola } from 'consola'
+import { accessLogOption, type AccessLogSink } from './access-log.js'
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js'
 import { DEMO_UPSTREAM, type TollgateConfig } from './validate-config.js'
 
@@ -33,6 +34,8 @@ export interface RunningGateway {
 export interface StartGatewayOptions {
   /** Default: consola tagged "tollgate". */
   logger?: Logger
+  /** Where access-log lines go. Default stdout (JSON, or pretty on a terminal). */
+  accessLogSink?: AccessLogSink
 }
 
 /** Config fields that belong to this app; every other field is an APIGateway option (config-schema.ts). */
@@ -102,6 +105,7 @@ export const checkGateway = async (config: TollgateConfig, logger: Logger): Prom
   const { redisUrl: _notContacted, redis: _notContactedEither, ...offline } = config
   const gateway = new APIGateway({
     ...toGatewayOptions(offline as TollgateConfig, logger),
+    accessLog: false,
     apiKeys: { store: new MemoryKeyStore() },
     ...(upstreamPresets ? { upstreamPresets } : {}),
   })
@@ -137,6 +141,7 @@ export const startGateway = async (config: TollgateConfig, options: StartGateway
     const upstreamPresets = config.upstreamPresetsFile ? await loadPresets(config.upstreamPresetsFile) : undefined
     gateway = new APIGateway({
       ...toGatewayOptions(config, logger),
+      accessLog: accessLogOption(config.accessLog, options.accessLogSink),
       ...(keyStore ? { apiKeys: { store: keyStore } } : {}),
       ...(upstreamPresets ? { upstreamPresets } : {}),
     })

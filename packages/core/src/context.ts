@@ -1,6 +1,7 @@
 // Typed context variables shared by the pipeline stages: declared once, read with c.get(...).
 import type { ErrorCode } from './errors.js'
 import type { RouteMetrics } from './metrics/gateway-metrics.js'
+import type { RequestTrace } from './observability/request-trace.js'
 import type { UpstreamTarget } from './pool/types.js'
 import type { Route } from './routing/route.js'
 
@@ -48,5 +49,15 @@ declare module 'hono' {
     upstreamTarget: UpstreamTarget | undefined
     /** Upstream attempts made for this request. */
     upstreamAttempts: number
+    /** The request's ID: the client's X-Request-Id when usable, else a UUID (sent upstream, returned, in error bodies). */
+    requestId: string
+    /** The request-id header's name when the `requestIdHeader` option changed it (else x-request-id). */
+    requestIdHeader: string | undefined
+    /** The request's W3C trace context (absent with `tracing: false`). */
+    trace: RequestTrace | undefined
+    /** Set by the cache stage: hit, miss, stale, revalidated or bypass. */
+    cacheResult: string | undefined
+    /** Set by the rate-limit stage: allowed, limited, or error (the store failed). */
+    rateLimitDecision: 'allowed' | 'limited' | 'error' | undefined
   }
 }

@@ -2,6 +2,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { requestIdOf } from './observability/request-id.js'
 
 export type ErrorCode =
   | 'route_not_found'
@@ -23,7 +24,8 @@ export type ErrorCode =
   | (string & {})
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string }
+  /** `requestId` is the request's ID (also in the X-Request-Id header): quote it to find the request in the logs. */
+  error: { code: ErrorCode; message: string; requestId?: string }
 }
 
 /** A gateway error: thrown anywhere in the pipeline, rendered by the gateway's error handler. */
@@ -47,7 +49,9 @@ export class GatewayError extends HTTPException {
   }
 }
 
-export const errorBody = (code: ErrorCode, message: string): ErrorBody => ({ error: { code, message } })
+export const errorBody = (code: ErrorCode, message: string, requestId?: string): ErrorBody => ({
+  error: requestId === undefined ? { code, message } : { code, message, requestId },
+})
 
 /** Builds the JSON error response without a Hono context (usable from plain fetch handlers). */
 export const errorResponse = (status: ContentfulStatusCode, code: ErrorCode, message: string, headers?: Record<string, string>): Response =>
@@ -74,13 +78,12 @@ export const jsonError = (
 ): Response => {
   markGatewayMade(c, code)
   if (headers) for (const name in headers) c.header(name, headers[name])
-  return c.json(errorBody(code, message), status)
+  return c.json(errorBody(code, message, requestIdOf(c)), status)
 }
 
-/** A thrown GatewayError as the gateway's answer, marked like every other (see jsonError). */
+/** A thrown GatewayError as the gateway's answer, marked and carrying the request ID like every other (see jsonError). */
 export const gatewayErrorResponse = (c: Context, error: GatewayError): Response => {
-  markGatewayMade(c, error.code)
-  return error.getResponse()
+  return jsonError(c, error.status as ContentfulStatusCode, error.code, error.message, error.headers)
 }
 
 /**

@@ -83,7 +83,7 @@ describe('errors', () => {
     const missing = await rawRequest(url, '/api/usersX')
     expect(missing.status).toBe(404)
     expect(missing.headers['content-type']).toContain('application/json')
-    expect(missing.json()).toEqual({ error: { code: 'route_not_found', message: expect.any(String) } })
+    expect(missing.json()).toEqual({ error: { code: 'route_not_found', message: expect.any(String), requestId: expect.any(String) } })
     const wrong = await rawRequest(url, '/api/users', { method: 'DELETE' })
     expect(wrong.status).toBe(405)
     expect(wrong.headers.allow).toBe('GET, POST, HEAD')
@@ -175,11 +175,11 @@ describe('middleware pipeline', () => {
     const { url } = await h.gateway((g) => {
       g.registerRoute('/api', up.url)
       g.addMiddleware(async (c, next) => {
-        c.header('x-request-id', 'abc')
+        c.header('x-served-by', 'abc')
         await next()
       })
     })
-    expect((await rawRequest(url, '/api')).headers['x-request-id']).toBe('abc')
+    expect((await rawRequest(url, '/api')).headers['x-served-by']).toBe('abc')
   })
 
   it('lets middleware set and remove upstream request headers', async () => {

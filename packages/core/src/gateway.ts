@@ -1,5 +1,4 @@
 // APIGateway: owns the Hono app and composes routing, the stage pipeline, forwarding, metrics and lifecycle.
-import { EventEmitter } from 'node:events'
 import { consola } from 'consola'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { CircuitBreakerRegistry } from './breaker/circuit-breaker.js'
@@ -28,7 +27,8 @@ import { mountBuiltInEndpoints, type Surface } from './server/built-in-endpoints
 import { healthReport } from './ops/health-report.js'
 import { readinessOf, routeReadiness, type Readiness } from './ops/readiness.js'
 import { recordRequestContext } from './server/request-context.js'
-import { type RequestEvent, requestEvent } from './server/request-events.js'
+import type { RequestEvent } from './server/request-events.js'
+import { RequestObserver } from './observability/observer.js'
 import { internalError } from './server/internal-error.js'
 import type { APIKeyManager } from './keys/api-key-manager.js'
 import { gatewayKeyManager } from './keys/gateway-key-manager.js'
@@ -75,7 +75,7 @@ export class APIGateway {
 
   readonly #routes = new RouteTable()
   readonly #pipelines: RoutePipelines
-  readonly #events = new EventEmitter()
+  readonly #observer: RequestObserver
   readonly #forwarding: Forwarding
   readonly #trustProxy: ProxyTrust
   readonly #lifecycle: LifecycleHooks[] = []
@@ -92,6 +92,7 @@ export class APIGateway {
     this.logger = options.logger ?? consola.withTag('tollgate')
     this.clock = options.clock ?? systemClock
     this.#trustProxy = compileTrustProxy(options.trustProxy)
+    this.#observer = new RequestObserver(options, this.logger)
     this.metrics = new GatewayMetrics(this.clock)
     this.breakers = new CircuitBreakerRegistry(this.clock)
     this.breakers.onStateChange = (origin, from, to) => this.logger.warn(`circuit ${origin}: ${from} → ${to}`)
@@ -269,13 +270,13 @@ export class APIGateway {
     return this
   }
 
-  on(event: 'request', listener: (event: RequestEvent) => void): this {
-    this.#events.on(event, listener)
+  on(_event: 'request', listener: (event: RequestEvent) => void): this {
+    this.#observer.on(listener)
     return this
   }
 
-  off(event: 'request', listener: (event: RequestEvent) => void): this {
-    this.#events.off(event, listener)
+  off(_event: 'request', listener: (event: RequestEvent) => void): this {
+    this.#observer.off(listener)
     return this
   }
 
@@ -345,6 +346,7 @@ export class APIGateway {
   #createApp(surface: Surface): Hono {
     const app = new Hono()
     const listener = surface === 'admin' ? 'admin' : 'traffic'
+    app.use('/_*', this.#observer.builtIn)
     mountBuiltInEndpoints(app, this, { surface, isPublic: () => this.options.publicStatus ?? this.#listeners.loopback(listener) })
     if (surface !== 'admin') app.all('*', this.#handle)
     app.onError((error, c) => (error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)))
@@ -354,6 +356,7 @@ export class APIGateway {
   #handle = async (c: Context): Promise<Response> => {
     const startTime = performance.now()
     const path = recordRequestContext(c, startTime, this.#trustProxy)
+    this.#observer.begin(c)
     const route = this.#routes.match(path)
     const compiled = route && this.#pipelines.of(route)
     let response: Response
@@ -370,20 +373,11 @@ export class APIGateway {
     }
     const durationMs = performance.now() - startTime
     this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
-    if (this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, route, path, response.status, durationMs))
-    return response
+    return this.#observer.end(c, path, response, durationMs)
   }
 
   #internalError(c: Context, error: unknown): Response {
     return internalError(c, this.logger, error, { routeId: c.get('route')?.id, message: 'The gateway failed to handle the request' })
-  }
-
-  #emit(event: RequestEvent): void {
-    try {
-      this.#events.emit('request', event)
-    } catch (error) {
-      this.logger.error('a request listener threw:', error)
-    }
   }
 
   async #onRouteStart(route: Route): Promise<void> {

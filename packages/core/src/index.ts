@@ -4,6 +4,7 @@
 import './context.js'
 import './limiter/options.js'
 import './ops/schema.js'
+import './observability/options.js'
 
 export { APIGateway } from './gateway.js'
 export type { RequestEvent, StartOptions, StartResult, StopOptions, StopResult, StageFactory, StageName } from './gateway.js'
@@ -25,6 +26,10 @@ export { UPSTREAM_FORM, upstreamSpecSchema } from './pool/schema.js'
 export { rateLimitSchema } from './limiter/schema.js'
 export { redisConfigSchema, redisOptionSchema, type RedisConfig, type RedisOption, type RedisTLSConfig } from './redis/schema.js'
 export { tunnelLimitsSchema, type TunnelLimits } from './websocket/schema.js'
+export type { AccessLogger, AccessLogOptions, TracerProviderLike, TracingOptions } from './observability/schema.js'
+export { jsonAccessLogger, type AccessLogRecord } from './observability/access-log.js'
+export type { AttemptSpan, RequestTrace } from './observability/request-trace.js'
+export { parseTraceParent, type TraceParent } from './observability/trace-context.js'
 export type { TunnelStats } from './websocket/tunnels.js'
 
 // Upstreams, breakers and retries, as routes name them.

@@ -2,6 +2,7 @@
 // field is an error, with a "did you mean" suggestion). A new capability's fields come in through CAPABILITIES.
 import type { Capability } from './capability.js'
 import { CAPABILITIES } from './capabilities.js'
+import { observabilityGatewaySchema } from './observability/schema.js'
 import { coreGatewaySchema } from './options.js'
 import { opsGatewaySchema } from './ops/schema.js'
 import { coreRouteSchema } from './routing/schema.js'
@@ -28,5 +29,9 @@ export const routeOptionsSchema = compose<typeof coreRouteSchema.shape & typeof 
 
 /** The APIGateway constructor's options: the core's, then each capability's gateway fields. */
 export const gatewayOptionsSchema = compose<
-  typeof coreGatewaySchema.shape & typeof websocketGatewaySchema.shape & typeof opsGatewaySchema.shape & GatewayShape
->([coreGatewaySchema, websocketGatewaySchema, opsGatewaySchema, ...CAPABILITIES.map((capability) => capability.gatewaySchema)])
+  typeof coreGatewaySchema.shape &
+    typeof websocketGatewaySchema.shape &
+    typeof opsGatewaySchema.shape &
+    typeof observabilityGatewaySchema.shape &
+    GatewayShape
+>([coreGatewaySchema, websocketGatewaySchema, opsGatewaySchema, observabilityGatewaySchema, ...CAPABILITIES.map((capability) => capability.gatewaySchema)])

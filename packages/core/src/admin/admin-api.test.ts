@@ -185,7 +185,7 @@ describe('adminApi', () => {
 
       const missing = await call('GET', '/keys/nope')
       expect(missing.status).toBe(404)
-      expect(await error(missing)).toEqual({ code: 'not_found', message: 'No API key with that id' })
+      expect(await error(missing)).toEqual({ code: 'not_found', message: 'No API key with that id', requestId: expect.any(String) })
     })
 
     it('DELETE /keys/:id revokes a key at once, 404 for an unknown id', async () => {
@@ -212,7 +212,11 @@ describe('adminApi', () => {
       await manager.revokeApiKey(id)
       const revoked = await call('POST', `/keys/${id}/rotate`)
       expect(revoked.status).toBe(409)
-      expect(await error(revoked)).toEqual({ code: 'key_inactive', message: 'The API key is revoked and cannot be rotated' })
+      expect(await error(revoked)).toEqual({
+        code: 'key_inactive',
+        message: 'The API key is revoked and cannot be rotated',
+        requestId: expect.any(String),
+      })
     })
   })
 
@@ -254,7 +258,11 @@ describe('adminApi', () => {
       expect(await (await call('DELETE', '/cache?prefix=/api/users')).json()).toEqual({ purged: 2 })
       const bad = await call('DELETE', '/cache?prefix=api')
       expect(bad.status).toBe(400)
-      expect(await error(bad)).toEqual({ code: 'bad_request', message: 'prefix: must be a path starting with "/"' })
+      expect(await error(bad)).toEqual({
+        code: 'bad_request',
+        message: 'prefix: must be a path starting with "/"',
+        requestId: expect.any(String),
+      })
       expect(calls.purges).toEqual([undefined, '/api/users'])
     })
 
@@ -271,7 +279,7 @@ describe('adminApi', () => {
       for (const path of ['/routes/api-users/targets/5/drain', '/routes/other/targets/0/undrain']) {
         res = await call('POST', path)
         expect(res.status).toBe(404)
-        expect(await error(res)).toEqual({ code: 'not_found', message: 'No such route or target' })
+        expect(await error(res)).toEqual({ code: 'not_found', message: 'No such route or target', requestId: expect.any(String) })
       }
       for (const index of ['x', '-1', '1.5']) {
         res = await call('POST', `/routes/api-users/targets/${index}/drain`)

@@ -2,10 +2,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { systemClock, type Clock } from '../clock.js'
-import { GatewayError, jsonError } from '../errors.js'
+import { GatewayError, gatewayErrorResponse, jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
 import type { Logger } from '../options.js'
-import { internalError, requestIdOf } from '../server/internal-error.js'
+import { requestIdOf } from '../observability/request-id.js'
+import { internalError } from '../server/internal-error.js'
 import { adminBodyLimit } from './body-limit.js'
 import { FieldError, onlyFields, parseNewKey, readJSONObject, tierField } from './validate.js'
 
@@ -155,7 +156,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
   app.notFound((c) => jsonError(c, 404, 'not_found', 'No such admin endpoint'))
   app.onError((error, c) => {
     if (error instanceof FieldError) return jsonError(c, 400, 'bad_request', error.message)
-    if (error instanceof GatewayError) return error.status >= 500 ? loggedFailure(c, logger, error) : error.getResponse()
+    if (error instanceof GatewayError) return error.status >= 500 ? loggedFailure(c, logger, error) : gatewayErrorResponse(c, error)
     // Manager input checks (TypeError) name their field; anything else is ours and is not echoed.
     if (error instanceof TypeError) return jsonError(c, 400, 'bad_request', error.message)
     return internalError(c, logger, error, { routeId: '_admin', message: 'The admin request failed' })
@@ -167,9 +168,7 @@ export const adminApi = (deps: AdminDeps): Hono => {
 const loggedFailure = (c: Context, logger: Logger, error: GatewayError): Response => {
   const requestId = requestIdOf(c)
   logger.warn(`admin ${c.req.method} ${c.req.path} answered ${error.status} ${error.code} (request id ${requestId}): ${error.message}`)
-  const response = error.getResponse()
-  response.headers.set('x-request-id', requestId)
-  return response
+  return gatewayErrorResponse(c, error)
 }
 
 const keyNotFound = (c: Context): Response => jsonError(c, 404, 'not_found', 'No API key with that id')

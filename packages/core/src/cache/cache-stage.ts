@@ -246,7 +246,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     return stored
   }
 
-  return async function cache(c, next) {
+  const answer: MiddlewareHandler = async (c, next) => {
     const method = c.req.method
     if (method !== 'GET' && method !== 'HEAD') return next()
 
@@ -373,6 +373,15 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
         )
       } else settle?.(outcome)
     }
+  }
+
+  return async function cache(c, next) {
+    const response = await answer(c, next)
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return response
+    // For access logs and spans: what the cache did, as X-Cache says it (hit, miss, stale, revalidated, bypass).
+    const status = (response ?? c.res).headers.get('x-cache')
+    if (status !== null) c.set('cacheResult', status.toLowerCase())
+    return response
   }
 }
 

@@ -43,7 +43,7 @@ describe('authStage', () => {
     for (const headers of [{}, { 'x-api-key': '' }, { authorization: 'Basic dXNlcjpwYXNz' }] as Record<string, string>[]) {
       const res = await app.request('/api', { headers })
       expect(res.status).toBe(401)
-      expect(await res.json()).toEqual({ error: { code: 'missing_api_key', message: expect.any(String) } })
+      expect(await res.json()).toEqual({ error: { code: 'missing_api_key', message: expect.any(String), requestId: expect.any(String) } })
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="tollgate"')
     }
   })
@@ -60,7 +60,9 @@ describe('authStage', () => {
         expect(res.status).toBe(401)
         expect(res.headers.get('www-authenticate')).toBe('Bearer realm="tollgate", error="invalid_token"')
         const text = await res.text()
-        expect(JSON.parse(text)).toEqual({ error: { code: 'invalid_api_key', message: 'The API key is not valid' } })
+        expect(JSON.parse(text)).toEqual({
+          error: { code: 'invalid_api_key', message: 'The API key is not valid', requestId: expect.any(String) },
+        })
         expect(text).not.toContain(key)
       }
     }

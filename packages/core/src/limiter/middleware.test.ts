@@ -47,7 +47,9 @@ describe('rateLimit() on a Hono app', () => {
     expect(rejected.status).toBe(429)
     expect(rejected.headers.get('retry-after')).toBe(String(Math.ceil((windowEnd - NOW) / 1000)))
     expect(rejected.headers.get('x-ratelimit-remaining')).toBe('0')
-    expect(await rejected.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringMatching(/Rate limit exceeded/) } })
+    expect(await rejected.json()).toEqual({
+      error: { code: 'rate_limited', message: expect.stringMatching(/Rate limit exceeded/), requestId: expect.any(String) },
+    })
     expect((await get(app, 'b')).status).toBe(200) // keyed by the header
     clock.tick(windowEnd - NOW)
     expect((await get(app)).status).toBe(200)

@@ -54,8 +54,10 @@ const decide = async (
   try {
     decision = await callMany(store, entries)
   } catch (error) {
+    c.set('rateLimitDecision', 'error')
     return storeFailureResponse(c, error)
   }
+  c.set('rateLimitDecision', decision.allowed ? 'allowed' : 'limited')
   if (!decision.allowed) {
     onRejected?.(c, decision)
     return rateLimitedResponse(c, decision, mode, clock.now())

@@ -23,6 +23,8 @@ export interface RequestLogRecord {
   clientId: string | undefined
   /** The gateway's error code when it answered itself (`bad_gateway`, `circuit_open`, …). */
   error: string | undefined
+  /** The request's ID (X-Request-Id), to match the line with the client's report and the upstream's logs. */
+  requestId: string | undefined
 }
 
 export interface LoggingOptions {
@@ -103,7 +105,9 @@ export const logging = (options: LoggingOptions = {}): MiddlewareHandler => {
         if (route !== undefined) message += ` route=${route}`
         if (clientId !== undefined) message += ` client=${clientId}`
         if (error !== undefined) message += ` error=${error}`
-        const record: RequestLogRecord = { message, method: c.req.method, path, route, status, latencyMs, clientId, error }
+        const requestId = c.get('requestId')
+        if (requestId !== undefined) message += ` request=${requestId}`
+        const record: RequestLogRecord = { message, method: c.req.method, path, route, status, latencyMs, clientId, error, requestId }
         const out = logger ?? getDefaultLogger()
         // consola (and pino) keep an object argument on one line; console would spread it over several.
         // `badge: false` stops consola framing error lines with blank lines.

@@ -6,6 +6,7 @@ import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status'
 import type { Dispatcher } from 'undici'
 import type { CircuitBreaker, CircuitBreakerRegistry } from '../breaker/circuit-breaker.js'
 import { jsonError } from '../errors.js'
+import { setTraceHeaders } from '../observability/request-trace.js'
 import type { UpstreamTarget } from '../pool/types.js'
 import { backoffDelayMs, methodRetryable } from '../retry/retry-policy.js'
 import type { Route } from '../routing/route.js'
@@ -98,6 +99,11 @@ export const upstreamHeadersOf = (
 ): Record<string, string> => {
   const raw = incoming?.rawHeaders ?? flattenHeaders(c.req.raw.headers)
   const headers = upstreamRequestHeaders(raw, forwardedInfo(c, trustProxy, via))
+  const requestId = c.get('requestId')
+  if (requestId !== undefined) headers[c.get('requestIdHeader') ?? 'x-request-id'] = requestId
+  const trace = c.get('trace')
+  // A tunnel's one exchange is the gateway's own span; the forwarder sets a fresh span per attempt over this.
+  if (trace) setTraceHeaders(headers, trace, `00-${trace.traceId}-${trace.spanId}-${trace.flags}`)
   const overrides = c.get('upstreamRequestHeaders')
   if (overrides) {
     for (const name in overrides) {
@@ -168,6 +174,7 @@ export class Forwarder {
     if (body instanceof Response) return body
 
     const headers = upstreamHeadersOf(c, incoming, this.#options.trustProxy, this.#options.via)
+    const trace = c.get('trace')
     const path = upstreamPath(c, route)
     const hashKey = hashKeyOf(c, route)
     const retry = options.retry
@@ -188,10 +195,13 @@ export class Forwarder {
       if (!options.preserveHost) headers.host = target.url.host
       c.set('upstreamTarget', target)
       c.set('upstreamAttempts', attempt)
+      const span = trace?.attempt(c, attempt, target)
+      if (span) headers.traceparent = span.traceparent
       target.inFlight++
       target.requests++
       const outcome = await this.#attempt(route, target, path, method, headers, body.data, timeoutMs, client)
       target.inFlight--
+      span?.end(outcome.kind === 'response' ? outcome.data.statusCode : undefined, outcome.kind === 'response' ? undefined : outcome.kind)
 
       if (outcome.kind === 'client-gone') {
         breaker.release()

@@ -1,18 +1,8 @@
 // The one way the gateway and the admin API answer a 500: logged once, with the context to find the request again.
-import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
 import { markGatewayMade } from '../errors.js'
+import { requestIdOf } from '../observability/request-id.js'
 import type { Logger } from '../options.js'
-import { requestHeader } from '../proxy/request-header.js'
-
-/** A client's X-Request-Id is reused when it is short printable ASCII (it goes into a log line). */
-const REQUEST_ID = /^[\x21-\x7e]{1,200}$/
-
-/** The request's X-Request-Id when usable, else a fresh UUID. */
-export const requestIdOf = (c: Context): string => {
-  const given = requestHeader(c, 'x-request-id')
-  return given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
-}
 
 /**
  * Logs `error` once with method, path (never the query, which may carry credentials), route id and request id,
@@ -33,6 +23,6 @@ export const internalError = (
   markGatewayMade(c, 'internal_error')
   return new Response(JSON.stringify({ error: { code: 'internal_error', message: context.message, requestId } }), {
     status: 500,
-    headers: { 'content-type': 'application/json; charset=UTF-8', 'x-request-id': requestId },
+    headers: { 'content-type': 'application/json; charset=UTF-8', [c.get('requestIdHeader') ?? 'x-request-id']: requestId },
   })
 }

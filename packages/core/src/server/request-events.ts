@@ -1,10 +1,11 @@
 // The per-request event integrators listen to (`gateway.on('request', e => …)`), built from what the stages recorded.
 import type { Context } from 'hono'
 import '../context.js'
-import type { Route } from '../routing/route.js'
 
 /** One event per request, for integrators (`gateway.on('request', e => …)`). */
 export interface RequestEvent {
+  /** The request's ID (also sent upstream and returned as X-Request-Id). */
+  requestId: string
   method: string
   path: string
   routeId: string | undefined
@@ -17,10 +18,11 @@ export interface RequestEvent {
 }
 
 /** The event for a finished request; `error` is the code of a response the gateway made itself. */
-export const requestEvent = (c: Context, route: Route | undefined, path: string, status: number, durationMs: number): RequestEvent => ({
+export const requestEvent = (c: Context, path: string, status: number, durationMs: number): RequestEvent => ({
+  requestId: c.get('requestId'),
   method: c.req.method,
   path,
-  routeId: route?.id,
+  routeId: c.get('route')?.id,
   status,
   durationMs,
   clientId: c.get('clientId'),

@@ -1,0 +1,125 @@
+// What the gateway does around every request for the people running it: the request ID, the trace, the access-log
+// line and the `request` event. Begun when a request arrives, ended with its response.
+import { EventEmitter } from 'node:events'
+import type { Context, MiddlewareHandler } from 'hono'
+import '../context.js'
+import type { GatewayOptions, Logger } from '../options.js'
+import { outgoingOf } from '../proxy/node-bindings.js'
+import { type RequestEvent, requestEvent } from '../server/request-events.js'
+import { AccessLog, responseLength } from './access-log.js'
+import { openTelemetryTracing } from './opentelemetry.js'
+import { assignRequestId, REQUEST_ID_HEADER } from './request-id.js'
+import { propagateOnly, type Tracing } from './request-trace.js'
+import './options.js'
+
+const tracingOf = (options: GatewayOptions['tracing']): Tracing | undefined => {
+  if (options === false) return undefined
+  if (options?.opentelemetry || options?.tracerProvider) return openTelemetryTracing(options)
+  return options?.propagate === false ? undefined : propagateOnly
+}
+
+/** Sets a header on the response, copying it first when its headers are immutable (a fetch() Response). */
+const withHeader = (response: Response, name: string, value: string): Response => {
+  try {
+    response.headers.set(name, value)
+    return response
+  } catch {
+    const copy = new Response(response.body, response)
+    copy.headers.set(name, value)
+    return copy
+  }
+}
+
+export class RequestObserver {
+  readonly #events = new EventEmitter()
+  readonly #header: string
+  readonly #tracing: Tracing | undefined
+  readonly #accessLog: AccessLog | undefined
+  readonly #logger: Logger
+  /** Requests the built-in endpoints' middleware began, until the route handler (or the middleware) ends them. */
+  readonly #builtIn = new WeakSet<Context>()
+
+  constructor(options: Readonly<GatewayOptions>, logger: Logger) {
+    this.#header = options.requestIdHeader?.toLowerCase() ?? REQUEST_ID_HEADER
+    this.#tracing = tracingOf(options.tracing)
+    this.#accessLog = options.accessLog ? new AccessLog(options.accessLog) : undefined
+    this.#logger = logger
+  }
+
+  on(listener: (event: RequestEvent) => void): void {
+    this.#events.on('request', listener)
+  }
+
+  off(listener: (event: RequestEvent) => void): void {
+    this.#events.off('request', listener)
+  }
+
+  /** Gives the request its ID and trace (once: the built-in endpoints' middleware may have done it already). */
+  begin(c: Context): void {
+    if (c.get('requestId') !== undefined) return
+    assignRequestId(c, this.#header)
+    if (this.#header !== REQUEST_ID_HEADER) c.set('requestIdHeader', this.#header)
+    if (this.#tracing) c.set('trace', this.#tracing.begin(c))
+  }
+
+  /**
+   * Returns the response with the request-id header; ends the trace and writes the log line once it is sent, and
+   * emits the `request` event (not for the built-in endpoints).
+   */
+  end(c: Context, path: string, response: Response, durationMs: number, emit = true): Response {
+    this.#builtIn.delete(c)
+    response = withHeader(response, this.#header, c.get('requestId'))
+    const status = response.status
+    const trace = c.get('trace')
+    const spans = trace?.recording ? trace : undefined
+    const log = this.#accessLog?.sampled(status) ? this.#accessLog : undefined
+    const outgoing = outgoingOf(c)
+    if (outgoing && (log || spans)) {
+      // The line and the span end when the last byte is written (or the client goes away).
+      const socket = outgoing.socket
+      const before = socket?.bytesWritten ?? 0
+      const arrived = performance.now() - durationMs
+      outgoing.once('close', () => {
+        spans?.finish(c, status)
+        if (!log) return
+        const record = log.record(c, path, status, performance.now() - arrived, socket ? socket.bytesWritten - before : undefined)
+        if (!outgoing.writableFinished) record.aborted = true
+        this.#write(log, record)
+      })
+    } else {
+      spans?.finish(c, status)
+      if (log) this.#write(log, log.record(c, path, status, durationMs, responseLength(response)))
+    }
+    if (emit && this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, path, status, durationMs))
+    return response
+  }
+
+  /** Observes the built-in endpoints (/_health, /_metrics, /_admin…), which do not go through the route handler. */
+  readonly builtIn: MiddlewareHandler = async (c, next) => {
+    const startTime = performance.now()
+    this.begin(c)
+    this.#builtIn.add(c)
+    await next()
+    // A /_ path that is not a built-in endpoint went on to the route handler, which ended it.
+    if (!this.#builtIn.has(c)) return
+    const response = this.end(c, c.req.path, c.res, performance.now() - startTime, false)
+    // Assigning c.res rebuilds the response from its original init, losing the header set in place.
+    if (response !== c.res) c.res = response
+  }
+
+  #write(log: AccessLog, record: Parameters<AccessLog['write']>[0]): void {
+    try {
+      log.write(record)
+    } catch (error) {
+      this.#logger.error('the access logger threw:', error)
+    }
+  }
+
+  #emit(event: RequestEvent): void {
+    try {
+      this.#events.emit('request', event)
+    } catch (error) {
+      this.#logger.error('a request listener threw:', error)
+    }
+  }
+}
