@@ -18,7 +18,7 @@ const until = async <T>(read: () => Promise<T>, ok: (value: T) => boolean, timeo
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the /_metrics JSON read loosely
-const processSection = async (url: string): Promise<any> => (await (await fetch(`${url}/_metrics`)).json()).process
+const processSection = async (url: string): Promise<any> => ((await (await fetch(`${url}/_metrics`)).json()) as any).process
 
 describe('process metrics', () => {
   it('reports memory, event-loop delay, GC pauses, handles and upstream sockets in /_metrics and Prometheus', async () => {

@@ -1,13 +1,16 @@
-// The gateway's own endpoints: /_health, /_metrics, /_metrics/prometheus, /_upstreams and, with an admin token, /_admin.
+// The gateway's own endpoints: /_health, /_metrics, /_metrics/prometheus, /_upstreams and, with an admin token, /_admin
+// and /_dashboard.
 import type { Context, Hono } from 'hono'
 import { adminApi, requireToken } from '../admin/admin-api.js'
 import type { CircuitBreakerRegistry } from '../breaker/circuit-breaker.js'
 import type { Clock } from '../clock.js'
+import { dashboardApp } from '../dashboard/dashboard-app.js'
 import { jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js'
 import type { GatewayOptions, Logger } from '../options.js'
+import type { RouteStatus } from '../pool/route-status.js'
 import { listUpstreamPresets } from '../upstream-limits/presets.js'
 
 /** What the endpoints read and do: the gateway's public surface (APIGateway fits it). */
@@ -23,7 +26,7 @@ export interface EndpointSource {
   validateRateLimit(value: unknown): string | undefined
   isTier(name: string): boolean
   setClientTier(id: string, tier: string): unknown
-  routeStatuses(): unknown[]
+  routeStatuses(): RouteStatus[]
   purgeCache(prefix?: string): Promise<number>
   drainTarget(routeId: string, index: number, drain: boolean): boolean
 }
@@ -52,6 +55,7 @@ export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource): void 
       }),
     )
   }
+  if (adminToken) app.route('/_dashboard', dashboardApp(gateway, { adminToken }))
   const upstreams = (c: Context) => c.json(gateway.upstreamStatus())
   const presets = (c: Context) => c.json(listUpstreamPresets(gateway.options.upstreamPresets))
   if (adminToken) {
