@@ -14,7 +14,8 @@ export interface DashboardOptions {
 }
 
 /** Same-origin assets and data only; no inline script, no framing. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/
 

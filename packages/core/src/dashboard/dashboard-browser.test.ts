@@ -48,7 +48,9 @@ const requestsOf = async (page: Page, route: string): Promise<number> =>
   Number(await page.locator(`tr[data-route="${route}"] td[data-field="requests"]`).textContent())
 
 describe.skipIf(!available)('dashboard in headless Chromium', () => {
-  it('loads with the token, shows every route, moves with traffic, shows a tripped breaker OPEN, logs no error', { timeout: 30_000 }, async () => {
+  it('loads with the token, shows every route, moves with traffic, shows a tripped breaker OPEN, logs no error', {
+    timeout: 30_000,
+  }, async () => {
     const busy = await startBusyGateway(h)
     await busy.traffic(2)
     const { context, dir } = await launch()
@@ -71,7 +73,9 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     expect(before).toBeGreaterThan(0)
     await busy.traffic(3)
     await expect.poll(() => requestsOf(page, 'api'), { timeout: 10_000 }).toBe(before + 3)
-    await expect.poll(async () => Number(await page.locator('tr[data-route="api"] td').nth(8).textContent()), { timeout: 5_000 }).toBeGreaterThan(0)
+    await expect
+      .poll(async () => Number(await page.locator('tr[data-route="api"] td').nth(8).textContent()), { timeout: 5_000 })
+      .toBeGreaterThan(0)
 
     await busy.tripBreaker()
     const flaky = busy.gateway.routes.find((r) => r.id === 'flaky')
@@ -107,6 +111,6 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     await page.fill('#token', BUSY_ADMIN_TOKEN)
     await page.click('#login button')
     await page.locator('tr[data-route="api"]').waitFor({ timeout: 10_000 })
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1)
+    expect(await page.evaluate('sessionStorage.length')).toBe(1)
   })
 })

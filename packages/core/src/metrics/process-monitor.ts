@@ -168,8 +168,16 @@ export class ProcessMonitor {
       gauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', s.heap_used_bytes),
       gauge('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', s.heap_total_bytes),
       gauge('nodejs_external_memory_bytes', 'Node.js external memory size in bytes.', s.external_memory_bytes),
-      gauge('nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the event loop delay, since start.', delaySeconds(s.event_loop_delay_p50_ms)),
-      gauge('nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the event loop delay, since start.', delaySeconds(s.event_loop_delay_p99_ms)),
+      gauge(
+        'nodejs_eventloop_lag_p50_seconds',
+        'The 50th percentile of the event loop delay, since start.',
+        delaySeconds(s.event_loop_delay_p50_ms),
+      ),
+      gauge(
+        'nodejs_eventloop_lag_p99_seconds',
+        'The 99th percentile of the event loop delay, since start.',
+        delaySeconds(s.event_loop_delay_p99_ms),
+      ),
       gauge('nodejs_eventloop_lag_max_seconds', 'The largest event loop delay seen, since start.', delaySeconds(s.event_loop_delay_max_ms)),
       [
         {
@@ -195,6 +203,12 @@ export class ProcessMonitor {
       samples.push({ suffix: '_sum', labels: { kind }, value: k.seconds })
       samples.push({ suffix: '_count', labels: { kind }, value: k.count })
     }
-    return { name: 'nodejs_gc_duration_seconds', help: 'Garbage collection pauses, by kind, in seconds.', type: 'histogram', standard: true, samples }
+    return {
+      name: 'nodejs_gc_duration_seconds',
+      help: 'Garbage collection pauses, by kind, in seconds.',
+      type: 'histogram',
+      standard: true,
+      samples,
+    }
   }
 }

@@ -37,7 +37,10 @@ export const startBusyGateway = async (h: Harness): Promise<BusyGateway> => {
         .registerRoute('/cached', upstream.url, { cacheTtl: 60 })
         .registerRoute('/private', upstream.url, { requireAuth: true })
         .registerRoute('/partner', upstream.url, { upstreamLimit: { requestsPerSecond: 1_000, callerHeader: 'x-caller' } })
-        .registerRoute('/flaky', failing.url, { retry: { attempts: 1 }, circuitBreaker: { failureThreshold: 2, recoveryTimeoutMs: 600_000 } }),
+        .registerRoute('/flaky', failing.url, {
+          retry: { attempts: 1 },
+          circuitBreaker: { failureThreshold: 2, recoveryTimeoutMs: 600_000 },
+        }),
     { adminToken: BUSY_ADMIN_TOKEN },
   )
   const apiKey = await gateway.apiKeyManager.createApiKey('busy')

@@ -21,7 +21,13 @@ const caller = (callerId: string, served: number, queued = 0): Caller => ({
 })
 
 /** Sends `n` requests, `concurrency` at a time, with the headers `headersOf(i)`; returns the statuses. */
-const send = async (url: string, path: string, n: number, headersOf: (i: number) => Record<string, string>, concurrency = 32): Promise<number[]> => {
+const send = async (
+  url: string,
+  path: string,
+  n: number,
+  headersOf: (i: number) => Record<string, string>,
+  concurrency = 32,
+): Promise<number[]> => {
   const statuses: number[] = []
   let next = 0
   await Promise.all(
@@ -82,7 +88,11 @@ describe('caller labels', () => {
     expect([...anon, ...named].every((s) => s === 200)).toBe(true)
 
     const text = await (await fetch(`${url}/_metrics/prometheus`)).text()
-    for (const family of ['tollgate_upstream_caller_share', 'tollgate_upstream_caller_queued', 'tollgate_upstream_caller_wait_p99_seconds']) {
+    for (const family of [
+      'tollgate_upstream_caller_share',
+      'tollgate_upstream_caller_queued',
+      'tollgate_upstream_caller_wait_p99_seconds',
+    ]) {
       const series = seriesOf(text, family)
       expect(series.length).toBeGreaterThan(2)
       expect(series.length).toBeLessThanOrEqual(22)
