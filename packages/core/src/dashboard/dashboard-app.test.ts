@@ -1,7 +1,7 @@
 // /_dashboard through the gateway: the page holds no data, the data needs the admin token, no token → no dashboard.
 import { afterEach, describe, expect, it } from 'vitest'
 import { APIGateway } from '../gateway.js'
-import { BUSY_ADMIN_TOKEN, startBusyGateway } from '../testing/busy-gateway.js'
+import { BUSY_ADMIN_TOKEN, startBusyGateway } from '../testing/busy-gateway.test-helper.js'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
 import { dashboardApp } from './dashboard-app.js'
 import type { DashboardData } from './data.js'

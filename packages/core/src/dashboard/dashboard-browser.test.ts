@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BUSY_ADMIN_TOKEN, startBusyGateway } from '../testing/busy-gateway.js'
+import { BUSY_ADMIN_TOKEN, startBusyGateway } from '../testing/busy-gateway.test-helper.js'
 import { createHarness } from '../testing/gateway-harness.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startBusyGateway } from '../testing/busy-gateway.js'
+import { startBusyGateway } from '../testing/busy-gateway.test-helper.js'
 import { createHarness } from '../testing/gateway-harness.js'
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool'
