@@ -75,7 +75,7 @@ describe('caller labels', () => {
     expect(boundedStatus({ ...status, callers: status.callers.slice(0, 3) }, 100).callers).toHaveLength(3)
   })
 
-  it('1 000 distinct user-agents and 1 000 distinct declared callers keep the Prometheus caller series within N + 2', async () => {
+  it('1 000 distinct user-agents and 200 distinct declared callers keep the Prometheus caller series within N + 2', { timeout: 60_000 }, async () => {
     const upstream = await h.upstream()
     const limit = { requestsPerSecond: 100_000, burstSize: 1_000, maxWaitMs: 20_000 }
     const { url, gateway } = await h.gateway((g) =>
@@ -84,7 +84,7 @@ describe('caller labels', () => {
         .registerRoute('/named', upstream.url, { upstreamLimit: { ...limit, callerHeader: 'x-caller' } }),
     )
     const anon = await send(url, '/anon', 1_000, (i) => ({ 'user-agent': `bot/${i}` }))
-    const named = await send(url, '/named', 1_000, (i) => ({ 'x-caller': `tenant-${i % 500}`, 'user-agent': `ua/${i}` }))
+    const named = await send(url, '/named', 200, (i) => ({ 'x-caller': `tenant-${i}`, 'user-agent': `ua/${i}` }))
     expect([...anon, ...named].every((s) => s === 200)).toBe(true)
 
     const text = await (await fetch(`${url}/_metrics/prometheus`)).text()
@@ -102,6 +102,7 @@ describe('caller labels', () => {
     }
     // The JSON keeps detail, bounded too.
     const [status] = gateway.upstreamStatus()
+    // 100 declared + other, 100 undeclared + anonymous.
     expect(status?.callers).toHaveLength(202)
     expect(status?.callers.filter((c) => c.callerId.startsWith('anon:127.0.0.1|bot/'))).toHaveLength(100)
     expect(status?.callers.map((c) => c.callerId)).toEqual(expect.arrayContaining(['other', 'anonymous']))
