@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
+import { upstreamFamilies } from './capability.js'
 import { boundedStatus, labelledCallers } from './caller-labels.js'
 import type { UpstreamStatus } from './types.js'
 
@@ -75,7 +76,34 @@ describe('caller labels', () => {
     expect(boundedStatus({ ...status, callers: status.callers.slice(0, 3) }, 100).callers).toHaveLength(3)
   })
 
-  it('1 000 distinct user-agents and 200 distinct declared callers keep the Prometheus caller series within N + 2', { timeout: 60_000 }, async () => {
+  it('labels the 20 busiest upstream keys (one per credential) and sums the rest into upstream="other"', () => {
+    const statuses: UpstreamStatus[] = Array.from({ length: 30 }, (_, i) => ({
+      key: `http://api|cred${i}`,
+      ratePerSecond: 1,
+      rateSource: 'configured',
+      pausedUntil: i === 0 ? 5_000 : null,
+      throttles: 1,
+      queued: 0,
+      callers: [caller('shared', i), caller(`anon:10.0.0.${i}|x`, 1)],
+    }))
+    const families = upstreamFamilies(statuses)
+    const rate = families.find((f) => f.name === 'tollgate_upstream_rate')
+    expect(rate?.samples).toHaveLength(21)
+    expect(rate?.samples.at(-1)).toEqual({ labels: { upstream: 'other' }, value: 10 })
+    expect(families.find((f) => f.name === 'tollgate_upstream_paused')?.samples.at(-1)?.value).toBe(1)
+    const share = families.find((f) => f.name === 'tollgate_upstream_caller_share')
+    const labelSets = share?.samples.map((s) => JSON.stringify(s.labels)) ?? []
+    // One series per (upstream, caller): the callers of the merged upstreams are merged by id too.
+    expect(new Set(labelSets).size).toBe(labelSets.length)
+    expect(labelSets.filter((l) => l.includes('"upstream":"other"'))).toEqual([
+      JSON.stringify({ upstream: 'other', caller: 'shared' }),
+      JSON.stringify({ upstream: 'other', caller: 'anonymous' }),
+    ])
+  })
+
+  it('1 000 distinct user-agents and 200 distinct declared callers keep the Prometheus caller series within N + 2', {
+    timeout: 60_000,
+  }, async () => {
     const upstream = await h.upstream()
     const limit = { requestsPerSecond: 100_000, burstSize: 1_000, maxWaitMs: 20_000 }
     const { url, gateway } = await h.gateway((g) =>

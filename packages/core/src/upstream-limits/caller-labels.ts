@@ -84,3 +84,31 @@ export const boundedStatus = (status: UpstreamStatus, max = DEFAULT_STATUS_CALLE
   })
   return { ...status, callers }
 }
+
+/** Upstreams with a Prometheus label of their own (the key holds a credential hash, which clients can vary). */
+export const DEFAULT_UPSTREAM_LABELS = 20
+
+const servedBy = (s: UpstreamStatus): number => s.callers.reduce((sum, c) => sum + c.served, 0)
+
+/**
+ * The `top` busiest upstream keys as they are, the rest as one `upstream="other"`: its rates, queues and throttles
+ * summed, paused while any is, its callers merged by id.
+ */
+export const labelledUpstreams = (statuses: readonly UpstreamStatus[], top = DEFAULT_UPSTREAM_LABELS): UpstreamStatus[] => {
+  if (statuses.length <= top) return [...statuses]
+  const sorted = [...statuses].sort((a, b) => servedBy(b) - servedBy(a) || b.queued - a.queued || (a.key < b.key ? -1 : 1))
+  const rest = sorted.slice(top)
+  const callers = new Map<string, Caller[]>()
+  for (const c of rest.flatMap((s) => s.callers)) callers.set(c.callerId, [...(callers.get(c.callerId) ?? []), c])
+  const paused = rest.map((s) => s.pausedUntil).filter((until): until is number => until !== null)
+  const other: UpstreamStatus = {
+    key: OTHER_CALLERS,
+    ratePerSecond: rest.reduce((sum, s) => sum + s.ratePerSecond, 0),
+    rateSource: 'adaptive',
+    pausedUntil: paused.length > 0 ? Math.max(...paused) : null,
+    throttles: rest.reduce((sum, s) => sum + s.throttles, 0),
+    queued: rest.reduce((sum, s) => sum + s.queued, 0),
+    callers: [...callers].map(([id, list]) => merge(id, list)),
+  }
+  return [...sorted.slice(0, top), other]
+}
