@@ -15,11 +15,14 @@ export const UNMATCHED_ROUTE = '_unmatched'
 
 /** One Prometheus metric family contributed by a capability (see {@link GatewayMetrics.prometheus}). */
 export interface PrometheusFamily {
-  /** Metric name; `tollgate_` is prefixed when missing. Counters should end in `_total`. */
+  /** Metric name; `tollgate_` is prefixed when missing (unless `standard`). Counters should end in `_total`. */
   name: string
   help: string
-  type: 'counter' | 'gauge' | 'untyped'
-  samples: readonly { labels?: Readonly<Record<string, string>>; value: number }[]
+  type: 'counter' | 'gauge' | 'untyped' | 'histogram'
+  /** A name shared across exporters (`process_*`, `nodejs_*`): written as given, without the `tollgate_` prefix. */
+  standard?: boolean
+  /** A histogram's samples name their `_bucket` / `_sum` / `_count` suffix. */
+  samples: readonly { labels?: Readonly<Record<string, string>>; value: number; suffix?: '_bucket' | '_sum' | '_count' }[]
 }
 
 /**

@@ -43,7 +43,7 @@ class Writer {
    * Starts a family; false (write no samples) when the name is invalid or already taken: a family must
    * appear once, and one bad contribution must not break the whole scrape.
    */
-  family(name: string, type: PrometheusFamily['type'] | 'histogram', help: string): boolean {
+  family(name: string, type: PrometheusFamily['type'], help: string): boolean {
     if (!METRIC_NAME.test(name) || this.#seen.has(name)) return false
     for (const suffix of ['_bucket', '_sum', '_count']) if (this.#seen.has(name + suffix)) return false
     this.#seen.add(name)
@@ -135,9 +135,9 @@ export const renderPrometheus = (metrics: GatewayMetrics): string => {
   }
 
   for (const f of metrics.prometheusFamilies()) {
-    const name = f.name.startsWith(PREFIX) ? f.name : PREFIX + f.name
+    const name = f.standard || f.name.startsWith(PREFIX) ? f.name : PREFIX + f.name
     if (!w.family(name, f.type, f.help)) continue
-    for (const s of f.samples) w.sample(name, labels(s.labels), s.value)
+    for (const s of f.samples) w.sample(s.suffix ? name + s.suffix : name, labels(s.labels), s.value)
   }
 
   return `${w.lines.join('\n')}\n`

@@ -5,6 +5,7 @@ import type { APIKeyManager } from '../keys/api-key-manager.js'
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import type { Readiness } from '../ops/readiness.js'
 import type { GatewayOptions, Logger } from '../options.js'
+import type { RouteStatus } from '../pool/route-status.js'
 
 /** What the endpoints read and do: the gateway's public surface (APIGateway fits it). */
 export interface EndpointSource {
@@ -20,7 +21,7 @@ export interface EndpointSource {
   validateRateLimit(value: unknown): string | undefined
   isTier(name: string): boolean
   setClientTier(id: string, tier: string): unknown
-  routeStatuses(): unknown[]
+  routeStatuses(): RouteStatus[]
   purgeCache(prefix?: string): Promise<number>
   drainTarget(routeId: string, index: number, drain: boolean): boolean
 }

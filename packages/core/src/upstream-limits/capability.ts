@@ -1,6 +1,7 @@
 // Upstream-aware limits as a capability: the governed terminal step, /_upstreams figures in metrics, and shutdown.
 import { defineCapability } from '../capability.js'
 import type { PrometheusFamily } from '../metrics/gateway-metrics.js'
+import { DEFAULT_CALLER_LABELS, DEFAULT_UPSTREAM_LABELS, labelledCallers, labelledUpstreams } from './caller-labels.js'
 import { UpstreamGovernors } from './registry.js'
 import { upstreamGatewaySchema, upstreamLimitRouteSchema } from './schema.js'
 import type { UpstreamStatus } from './types.js'
@@ -47,8 +48,18 @@ export const upstreamLimitCapability = defineCapability({
   },
 })
 
-/** Prometheus families for each upstream budget and its active callers. */
-export const upstreamFamilies = (statuses: readonly UpstreamStatus[]): PrometheusFamily[] => {
+/**
+ * Prometheus families for each upstream budget and its active callers: the busiest `upstreamLabels` upstream keys
+ * (then `other`), and per upstream the busiest `callerLabels` declared callers by id, then `other` and `anonymous`
+ * (never a raw client IP or user-agent).
+ */
+export const upstreamFamilies = (
+  all: readonly UpstreamStatus[],
+  callerLabels = DEFAULT_CALLER_LABELS,
+  upstreamLabels = DEFAULT_UPSTREAM_LABELS,
+): PrometheusFamily[] => {
+  const statuses = labelledUpstreams(all, upstreamLabels)
+  const labelled = statuses.map((s) => ({ key: s.key, callers: labelledCallers(s.callers, callerLabels) }))
   const perUpstream = (
     name: string,
     help: string,
@@ -64,7 +75,7 @@ export const upstreamFamilies = (statuses: readonly UpstreamStatus[]): Prometheu
     name,
     help,
     type: 'gauge',
-    samples: statuses.flatMap((s) => s.callers.map((c) => ({ labels: { upstream: s.key, caller: c.callerId }, value: read(c) }))),
+    samples: labelled.flatMap((s) => s.callers.map((c) => ({ labels: { upstream: s.key, caller: c.callerId }, value: read(c) }))),
   })
   return [
     perUpstream('tollgate_upstream_rate', 'Current sending rate to the upstream, requests/s', 'gauge', (s) => s.ratePerSecond),

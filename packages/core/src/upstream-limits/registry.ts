@@ -1,6 +1,7 @@
 // One UpstreamGovernor per upstream + credential (+ resource), created on first use from the route's upstreamLimit.
 import type { Clock } from '../clock.js'
 import type { Route } from '../routing/route.js'
+import { boundedStatus } from './caller-labels.js'
 import { UpstreamGovernor } from './governor.js'
 import type { UpstreamStatus } from './types.js'
 import { resolveUpstreamLimit, type ResolvedUpstreamLimit } from './options.js'
@@ -85,9 +86,9 @@ export class UpstreamGovernors {
     return governor
   }
 
-  /** Every governor's figures, for `GET /_upstreams` and metrics. */
+  /** Every governor's figures, for `GET /_upstreams` and metrics (each lists its busiest callers, the rest as `other`). */
   status(): UpstreamStatus[] {
-    return [...this.#governors.values()].map(({ governor }) => governor.status())
+    return [...this.#governors.values()].map(({ governor }) => boundedStatus(governor.status()))
   }
 
   close(): void {

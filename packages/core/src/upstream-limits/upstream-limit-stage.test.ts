@@ -210,15 +210,21 @@ describe('stage helpers', () => {
     expect(preferWaitMs(undefined)).toBeUndefined()
   })
 
-  it('identifies the caller by header, else ip|user-agent', async () => {
+  it('identifies the caller by header, else API key id, else anon:ip|user-agent', async () => {
     const app = new Hono()
     app.use('*', async (c, next) => {
       c.set('clientIp', '10.0.0.1')
       await next()
     })
     app.get('/', (c) => c.text(callerIdOf(c, 'x-conn')))
+    app.get('/keyed', (c) => {
+      c.set('apiKey', { id: 'k1', name: 'k1' })
+      return c.text(callerIdOf(c, 'x-conn'))
+    })
     expect(await (await app.request('/', { headers: { 'x-conn': 'w1' } })).text()).toBe('w1')
-    expect(await (await app.request('/', { headers: { 'user-agent': 'bot/1' } })).text()).toBe('10.0.0.1|bot/1')
+    expect(await (await app.request('/keyed', { headers: { 'x-conn': 'w1' } })).text()).toBe('w1')
+    expect(await (await app.request('/keyed', { headers: { 'user-agent': 'bot/1' } })).text()).toBe('key:k1')
+    expect(await (await app.request('/', { headers: { 'user-agent': 'bot/1' } })).text()).toBe('anon:10.0.0.1|bot/1')
   })
 
   it("weights callers by their key's tier", async () => {

@@ -11,6 +11,7 @@ import { credentialKey } from './upstream-key.js'
 import { resolveUpstreamLimit, type ResolvedUpstreamLimit } from './options.js'
 import { upstreamPresets, type UpstreamPreset } from './presets.js'
 import { requestHeader } from '../proxy/request-header.js'
+import { ANONYMOUS_CALLER_PREFIX } from './caller-labels.js'
 
 export interface UpstreamLimitDeps {
   /** The governor for this route's upstream and credential key (see UpstreamGovernors.governorFor). */
@@ -32,11 +33,16 @@ export const preferWaitMs = (prefer: string | undefined): number | undefined => 
   return match ? Number(match[1]) * 1000 : undefined
 }
 
-/** Who is calling: the configured header, else client IP + '|' + user-agent. */
+/**
+ * Who is calling: the configured header, else `key:<id>` of the caller's API key, else an undeclared
+ * `anon:<client IP>|<user-agent>` (fair among clients, but never a metric label of its own: see caller-labels.ts).
+ */
 export const callerIdOf = (c: Context, callerHeader: string | undefined): string => {
   const named = callerHeader ? requestHeader(c, callerHeader) : undefined
   if (named) return named
-  return `${c.get('clientIp') ?? ''}|${requestHeader(c, 'user-agent') ?? ''}`
+  const key = c.get('apiKey')?.id
+  if (key !== undefined) return `key:${key}`
+  return `${ANONYMOUS_CALLER_PREFIX}${c.get('clientIp') ?? ''}|${requestHeader(c, 'user-agent') ?? ''}`
 }
 
 /**
