@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { jsonError } from '../errors.js'
 import type { APIKeyManager } from '../keys/api-key-manager.js'
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
+import { metricsView } from '../metrics/metrics-dump.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js'
 import type { GatewayOptions, Logger } from '../options.js'
 import { listUpstreamPresets } from '../upstream-limits/presets.js'
@@ -31,8 +32,10 @@ export interface EndpointSource {
 /** Mounts the built-in endpoints on `app`, before the catch-all route handler. Without an admin token, /_admin is 404. */
 export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource): void => {
   app.get('/_health', (c) => c.json(gateway.health()))
-  app.get('/_metrics', (c) => c.json(gateway.metrics.snapshot()))
-  app.get('/_metrics/prometheus', (c) => c.body(renderPrometheus(gateway.metrics), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
+  app.get('/_metrics', async (c) => c.json((await metricsView(gateway.metrics)).snapshot()))
+  app.get('/_metrics/prometheus', async (c) =>
+    c.body(renderPrometheus(await metricsView(gateway.metrics)), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+  )
   const adminToken = gateway.options.adminToken
   if (adminToken) {
     app.route(
