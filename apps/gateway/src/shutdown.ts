@@ -6,6 +6,8 @@ export interface ShutdownOptions {
   /** Exit the process; injectable for tests. Default process.exit. */
   exit?: (code: number) => void
   signals?: readonly NodeJS.Signals[]
+  /** Ignore signals after the first instead of forcing the exit (a cluster worker: its primary forces it). */
+  once?: boolean
 }
 
 /**
@@ -13,16 +15,17 @@ export interface ShutdownOptions {
  * Returns a function that removes the handlers.
  */
 export const shutdownOnSignals = (stop: () => Promise<void>, options: ShutdownOptions): (() => void) => {
-  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'] } = options
+  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'], once = false } = options
   let stopping = false
   const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping && once) return
     if (stopping) {
       logger.warn(`${signal} again: exiting without waiting for in-flight requests`)
       exit(1)
       return
     }
     stopping = true
-    logger.info(`${signal} received: draining in-flight requests (send it again to force the exit)`)
+    logger.info(`${signal} received: draining in-flight requests${once ? '' : ' (send it again to force the exit)'}`)
     stop().then(
       () => {
         logger.info('stopped')

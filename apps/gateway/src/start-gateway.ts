@@ -32,7 +32,7 @@ export interface StartGatewayOptions {
 }
 
 /** Config fields that belong to this app; every other field is an APIGateway option (config-schema.ts). */
-const APP_FIELDS = new Set(['port', 'host', 'keys', 'routes', 'demoUpstream', 'logLevel', 'upstreamPresetsFile'])
+const APP_FIELDS = new Set(['port', 'host', 'workers', 'keys', 'routes', 'demoUpstream', 'logLevel', 'upstreamPresetsFile'])
 
 /** The APIGateway constructor options for a config. */
 export const toGatewayOptions = (config: TollgateConfig, logger: Logger): GatewayOptions => ({
