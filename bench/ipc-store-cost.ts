@@ -40,7 +40,8 @@ if (cluster.isPrimary) {
     } else if (message.mark === 'stop') {
       const primaryUs = cpuUs() - primaryStart
       const total = (message.workerCpuUs ?? 0) + primaryUs
-      if (++stops > 3) results.push({ mode: message.mode!, cpuPerDecision: total / decisions, perSecond: decisions / ((message.ms ?? 1) / 1000) })
+      if (++stops > 3)
+        results.push({ mode: message.mode!, cpuPerDecision: total / decisions, perSecond: decisions / ((message.ms ?? 1) / 1000) })
       worker.send({ go: true })
     }
   })

@@ -26,7 +26,10 @@ const ADMIN_TOKEN = '!must be a string of at least 16 characters without spaces 
 const PREFIX = 'a path starting with "/", such as "/api/users"'
 
 const WORKERS = 'a whole number of worker processes from 1 to 1024, or "auto" (one per available core)'
-export const workersSchema = z.union([z.literal('auto'), z.number().int().min(1).max(1_024)], form(WORKERS))
+export const workersSchema = z.union(
+  [z.literal('auto'), z.number(form(WORKERS)).int(form(WORKERS)).min(1, form(WORKERS)).max(1_024, form(WORKERS))],
+  form(WORKERS),
+)
 
 export const portSchema = z.number(form(PORT)).int(form(PORT)).min(0, form(PORT)).max(65_535, form(PORT))
 

@@ -1,60 +1,11 @@
 // Runs `tsx src/main.ts` as a real process, as `pnpm start` does.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { freePort, killLaunched, launch, waitFor } from './fixtures/launch.js'
 
-const appDir = resolve(import.meta.dirname, '..')
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli')
-
-interface Launched {
-  child: ChildProcess
-  /** stdout and stderr so far. */
-  output: () => string
-  exited: Promise<number | null>
-}
-
-const freePort = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => done(port))
-    })
-    server.on('error', fail)
-  })
-
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
-
-const launch = (env: Record<string, string>, args: readonly string[] = []): Launched => {
-  const child = spawn(process.execPath, [tsxCli, 'src/main.ts', ...args], {
-    cwd: appDir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let text = ''
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()))
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-  return { child, output: () => text, exited }
-}
-
-const waitFor = async (launched: Launched, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> => {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const match = pattern.exec(launched.output())
-    if (match) return match
-    if (launched.child.exitCode !== null) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`no ${pattern} in the output:\n${launched.output()}`)
-}
+afterEach(killLaunched)
 
 describe('tsx src/main.ts', () => {
   it('prints the banner, proxies to the demo upstream, and exits 0 on SIGTERM', async () => {

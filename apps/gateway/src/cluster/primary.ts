@@ -13,6 +13,8 @@ export interface PrimaryOptions {
   policy?: RestartPolicy
   /** Default process.exit. */
   exit?: (code: number) => void
+  /** Signals that drain the workers (a second one kills them). Default SIGTERM and SIGINT. */
+  signals?: readonly NodeJS.Signals[]
 }
 
 /** One worker position (1..N): the worker serving it now, replaced on a crash. */
@@ -36,6 +38,7 @@ const describeExit = (code: number | null, signal: string | null) => (signal ? `
  */
 export const runPrimary = (options: PrimaryOptions): void => {
   const { workers, logger, gatherTimeoutMs = 1_000, policy = new RestartPolicy(), exit = (code) => process.exit(code) } = options
+  const { signals = ['SIGTERM', 'SIGINT'] } = options
   const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({
     index,
     worker: undefined,
@@ -163,7 +166,6 @@ export const runPrimary = (options: PrimaryOptions): void => {
     logger.info(`${signal} received: draining ${workers} workers (send it again to force the exit)`)
     stop()
   }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
+  for (const signal of signals) process.on(signal, onSignal)
   for (const slot of slots) fork(slot)
 }

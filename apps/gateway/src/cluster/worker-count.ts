@@ -2,5 +2,4 @@
 import { availableParallelism } from 'node:os'
 
 /** 1 when unset (one process, no cluster). */
-export const workerCount = (workers: number | 'auto' | undefined): number =>
-  workers === 'auto' ? availableParallelism() : (workers ?? 1)
+export const workerCount = (workers: number | 'auto' | undefined): number => (workers === 'auto' ? availableParallelism() : (workers ?? 1))

@@ -29,7 +29,12 @@ const twoWorkers = () => {
   b.section('stores', () => ({ rate_limit: 'b' }))
   const families = (rss: number, failures: number) => () => [
     { name: 'process_resident_memory_bytes', help: 'RSS', type: 'gauge' as const, samples: [{ value: rss }] },
-    { name: 'tollgate_store_failures_total', help: 'fails', type: 'counter' as const, samples: [{ labels: { store: 'redis' }, value: failures }] },
+    {
+      name: 'tollgate_store_failures_total',
+      help: 'fails',
+      type: 'counter' as const,
+      samples: [{ labels: { store: 'redis' }, value: failures }],
+    },
   ]
   a.prometheus(families(1_000, 2))
   b.prometheus(families(3_000, 5))

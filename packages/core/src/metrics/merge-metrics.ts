@@ -3,7 +3,14 @@ import type { PrometheusFamily } from './gateway-metrics.js'
 import type { HistogramDump } from './latency-histogram.js'
 import type { HandleDump, MetricsDump } from './metrics-dump.js'
 
-const emptyHistogram = (coarse: number): HistogramDump => ({ count: 0, sum: 0, min: 0, max: 0, fine: [], coarse: new Array(coarse).fill(0) })
+const emptyHistogram = (coarse: number): HistogramDump => ({
+  count: 0,
+  sum: 0,
+  min: 0,
+  max: 0,
+  fine: [],
+  coarse: new Array(coarse).fill(0),
+})
 
 const mergeHistograms = (histograms: readonly HistogramDump[]): HistogramDump => {
   const out = emptyHistogram(histograms[0]?.coarse.length ?? 0)
@@ -31,7 +38,7 @@ const mergeHandles = (id: string, handles: readonly HandleDump[]): HandleDump =>
     out.requestsSuccess += h.requestsSuccess
     out.requestsFailed += h.requestsFailed
     out.requestsClientError += h.requestsClientError
-    h.statusClasses.forEach((n, i) => (statusClasses[i] = (statusClasses[i] ?? 0) + n))
+    for (let i = 0; i < h.statusClasses.length; i++) statusClasses[i] = (statusClasses[i] ?? 0) + (h.statusClasses[i] as number)
     for (const [name, n] of Object.entries(h.counters)) counters[name] = (counters[name] ?? 0) + n
   }
   return { ...out, statusClasses, counters, latency: mergeHistograms(handles.map((h) => h.latency)) }
@@ -88,9 +95,20 @@ export const mergeMetricsDumps = (dumps: readonly MetricsDump[], workers?: reado
   return {
     uptimeSeconds: Math.max(...dumps.map((d) => d.uptimeSeconds)),
     counterNames: union(dumps.map((d) => d.counterNames)),
-    overall: mergeHandles('*', dumps.map((d) => d.overall)),
-    unmatched: mergeHandles(dumps[0]!.unmatched.id, dumps.map((d) => d.unmatched)),
-    routes: routeIds.map((id) => mergeHandles(id, dumps.flatMap((d) => d.routes.filter((r) => r.id === id)))),
+    overall: mergeHandles(
+      '*',
+      dumps.map((d) => d.overall),
+    ),
+    unmatched: mergeHandles(
+      dumps[0]!.unmatched.id,
+      dumps.map((d) => d.unmatched),
+    ),
+    routes: routeIds.map((id) =>
+      mergeHandles(
+        id,
+        dumps.flatMap((d) => d.routes.filter((r) => r.id === id)),
+      ),
+    ),
     gauges,
     sections: { ...dumps[0]!.sections },
     families: mergeFamilies(dumps, labels),
