@@ -86,7 +86,10 @@ runSuite('workers', measuringTimeMs(settings, 2) + 120_000, async () => {
   try {
     const upstream = await startTarget({ name: 'upstream', script: new URL('../targets/upstream.ts', import.meta.url) })
     const config = join(dir, 'tollgate.json')
-    const routes = [{ prefix: BENCH_PREFIX, upstream: upstream.origin }, ...DECOY_PREFIXES.map((prefix) => ({ prefix, upstream: DECOY_UPSTREAM }))]
+    const routes = [
+      { prefix: BENCH_PREFIX, upstream: upstream.origin },
+      ...DECOY_PREFIXES.map((prefix) => ({ prefix, upstream: DECOY_UPSTREAM })),
+    ]
     await writeFile(config, JSON.stringify({ port: 0, host: '127.0.0.1', redisUrl: redis.url, routes }))
     const one = await startGatewayApp('workers-1', config, 1)
     const two = await startGatewayApp('workers-2', config, 2)

@@ -13,7 +13,7 @@ import {
   type RedisServerHandle,
 } from '@tollgate/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { killLaunched, launch, waitFor, type Launched } from '../fixtures/launch.js'
+import { alive, killLaunched, launch, waitFor, type Launched } from '../fixtures/launch.js'
 import { runPrimary } from './primary.js'
 import { RestartPolicy } from './restart-policy.js'
 
@@ -29,15 +29,6 @@ const metricsOf = async (url: string) =>
     requests_rate_limited: number
     workers: WorkerFigures[]
   }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** `count` requests over `lanes` parallel lanes, each on a new connection (so the primary spreads them). */
 const spread = async (url: string, path: string, count: number, lanes = 8): Promise<number[]> => {
