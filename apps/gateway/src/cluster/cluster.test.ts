@@ -22,6 +22,7 @@ interface WorkerFigures {
   pid: number | null
   reported: boolean
   requests_total: number | null
+  gauges: Record<string, number | null> | null
 }
 const metricsOf = async (url: string) =>
   (await rawRequest(url, '/_metrics')).json() as {
@@ -101,6 +102,7 @@ describe.skipIf(!redisAvailable())('--workers 2 with Redis', () => {
       expect(worker.requests_total).toBeGreaterThan(0) // both served some
     }
     expect(metrics.workers.reduce((sum, w) => sum + (w.requests_total ?? 0), 0)).toBe(160)
+    expect(metrics.workers.map((w) => typeof w.gauges?.cache_size)).toEqual(['number', 'number'])
 
     const prometheus = (await rawRequest(url, '/_metrics/prometheus')).body
     expect(prometheus).toContain('tollgate_requests_total{route="limited",status_class="2xx"} 100')

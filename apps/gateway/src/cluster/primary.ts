@@ -101,6 +101,8 @@ export const runPrimary = (options: PrimaryOptions): void => {
           pid: s.worker?.process.pid ?? null,
           reported: dumps.has(s),
           requests_total: dumps.get(s)?.overall.requestsTotal ?? null,
+          // Summed above; per worker here, where a sum means nothing (event loop lag, memory per process).
+          gauges: dumps.get(s)?.gauges ?? null,
         }))
         resolve(merged)
       }
