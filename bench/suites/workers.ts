@@ -17,6 +17,8 @@ import { BENCH_PATH, BENCH_PREFIX, DECOY_PREFIXES, DECOY_UPSTREAM } from '../tar
 // Each worker warms its own JIT: a longer warm-up than the single-process suites.
 const settings = benchSettings({ rounds: 5, durationS: 4, warmupS: 3 })
 const main = new URL('../../apps/gateway/src/main.ts', import.meta.url)
+/** WORKERS_UPSTREAM=node uses the node:http upstream of the other suites; default raw (see the suite's output). */
+const upstreamKind = process.env.WORKERS_UPSTREAM === 'node' ? 'node' : 'raw'
 const LISTENING = /(?:\d+ workers|Tollgate) listening on (http:\/\/127\.0\.0\.1:\d+)/
 
 /** A process and its children (a cluster primary and its workers): /proc lists them per thread. */
@@ -78,13 +80,15 @@ runSuite('workers', measuringTimeMs(settings, 2) + 120_000, async () => {
   console.log(
     heading(
       `workers: apps/gateway --workers 2 vs --workers 1 (shared Redis, no limits), GET ${BENCH_PATH}; wrk -t${settings.threads} ` +
-        `-c${settings.connections}, ${settings.rounds} round(s) × ${settings.durationS} s, warm-up ${settings.warmupS} s; ${cores} cores`,
+        `-c${settings.connections}, ${settings.rounds} round(s) × ${settings.durationS} s, warm-up ${settings.warmupS} s; ${cores} cores; ` +
+        `upstream: ${upstreamKind === 'raw' ? 'raw TCP (pre-built response, the least CPU an upstream can take)' : 'node:http'}`,
     ),
   )
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-bench-workers-'))
   const redis = await startRedisServer()
   try {
-    const upstream = await startTarget({ name: 'upstream', script: new URL('../targets/upstream.ts', import.meta.url) })
+    const upstreamScript = upstreamKind === 'raw' ? '../targets/raw-upstream.ts' : '../targets/upstream.ts'
+    const upstream = await startTarget({ name: 'upstream', script: new URL(upstreamScript, import.meta.url) })
     const config = join(dir, 'tollgate.json')
     const routes = [
       { prefix: BENCH_PREFIX, upstream: upstream.origin },
@@ -94,6 +98,7 @@ runSuite('workers', measuringTimeMs(settings, 2) + 120_000, async () => {
     const one = await startGatewayApp('workers-1', config, 1)
     const two = await startGatewayApp('workers-2', config, 2)
 
+    const upstreamBefore = await upstream.stats()
     const summaries = await compare(
       [one, two].map((target) => ({ name: target.name, url: `${target.origin}${BENCH_PATH}`, cpuOf: target, servedBy: upstream })),
       settings,
@@ -102,6 +107,12 @@ runSuite('workers', measuringTimeMs(settings, 2) + 120_000, async () => {
       { of: 'workers-2', to: 'workers-1', metric: 'rps', aim: { atLeast: 1.5 } },
       { of: 'workers-2', to: 'workers-1', metric: 'cpu' },
     ]
+    const upstreamAfter = await upstream.stats()
+    const upstreamUs =
+      upstreamBefore && upstreamAfter
+        ? (upstreamAfter.userUs + upstreamAfter.systemUs - upstreamBefore.userUs - upstreamBefore.systemUs) /
+          ((upstreamAfter.requests ?? 0) - (upstreamBefore.requests ?? 0))
+        : Number.NaN
     console.log(heading('workers: medians over rounds (CPU µs/req: the primary and all its workers together)'))
     console.log(formatSummaries(summaries))
     console.log(heading('workers: ratios (median of per-round ratios)'))
@@ -114,12 +125,13 @@ runSuite('workers', measuringTimeMs(settings, 2) + 120_000, async () => {
     console.log(heading('workers: gateway cores in use (req/s × CPU µs/req) and req/s per gateway core'))
     console.log(formatTable(['target', 'cores busy', 'req/s per core'], rows))
     console.log(
-      `\nHow to read it: on this ${cores}-core machine wrk and the upstream run on the same cores as the gateway, so` +
-        ' --workers 2 gets the two cores minus what they take (no core budget of their own to pin them to). The aim' +
-        ' (≥ 1.5× req/s "when the upstream runs on another core budget") is printed against the measured ratio as is;' +
-        ' "cores busy" shows how much of the machine each gateway used, and "req/s per core" that a worker costs' +
-        ' the same per request as a single process (the ratio of CPU µs/req): with cores of its own, --workers N' +
-        ' scales with N.',
+      `\nHow to read it: on this ${cores}-core machine wrk and the upstream run on the same cores as the gateway (there` +
+        ' is no third core to pin them to), so --workers 2 gets the two cores minus what they take. To leave the gateway' +
+        ` most of them, the upstream is ${upstreamKind === 'raw' ? 'made cheap: a raw TCP server writing a pre-built response' : 'the node:http one of the other suites'}` +
+        ` (${formatFixed(upstreamUs, 1)} CPU µs/req over the whole run, against the gateway's ~${formatFixed(summaries.get('workers-1')?.cpuUsPerRequest ?? Number.NaN, 0)}).` +
+        ' The aim (≥ 1.5× req/s "when the upstream runs on another core budget") is judged on the measured ratio as is.' +
+        ' "cores busy" is how much of the machine each gateway used; "req/s per core" equal in both rows means a worker' +
+        ' costs what a single process costs per request, so with cores of its own --workers N scales with N.',
     )
     await writeResults('workers', { settings, cores, summaries: [...summaries.values()] })
     await Promise.all([one.stop(), two.stop(), upstream.stop()])
