@@ -12,6 +12,8 @@ describe('parseCommandLine', () => {
       host: '::1',
     })
     expect(parseCommandLine(['start', '--config=gw.json'])).toMatchObject({ command: 'start', config: 'gw.json' })
+    expect(parseCommandLine(['--workers', '4'])).toMatchObject({ command: 'start', workers: 4 })
+    expect(parseCommandLine(['--workers=auto'])).toMatchObject({ command: 'start', workers: 'auto' })
   })
 
   it('reads help, version and check', () => {
@@ -25,6 +27,8 @@ describe('parseCommandLine', () => {
     [['--prot', '1'], 'unknown option --prot'],
     [['--port', 'eighty'], '--port must be an integer from 0 to 65535, got "eighty"'],
     [['--port', '70000'], '--port must be an integer'],
+    [['--workers', '0'], '--workers must be a whole number from 1 to 1024 or "auto", got "0"'],
+    [['--workers', 'two'], '--workers must be a whole number from 1 to 1024 or "auto", got "two"'],
     [['--config'], "Option '-c, --config <value>' argument missing"],
     [['check'], 'tollgate check takes one config file'],
     [['check', 'a.json', 'b.json'], 'tollgate check takes one config file'],

@@ -6,11 +6,17 @@ import { ConfigError } from '@tollgate/core'
 export type CLICommand =
   | { command: 'help' }
   | { command: 'version' }
-  | { command: 'start'; config: string | undefined; port: number | undefined; host: string | undefined }
+  | {
+      command: 'start'
+      config: string | undefined
+      port: number | undefined
+      host: string | undefined
+      workers: number | 'auto' | undefined
+    }
   | { command: 'check'; config: string }
 
 export const HELP = `Usage:
-  tollgate [--config FILE] [--port N] [--host ADDR]   start the gateway
+  tollgate [--config FILE] [--port N] [--host ADDR] [--workers N|auto]   start the gateway
   tollgate check FILE                                 validate FILE, print its routes, exit 0 (valid) or 1
   tollgate --help | --version
 
@@ -18,10 +24,13 @@ Options:
   -c, --config FILE   config file (.json, .yaml, .yml, .ts, .js); default: TOLLGATE_CONFIG, else the demo config
   -p, --port N        port to listen on (wins over PORT and the file; 0 picks a free one)
       --host ADDR     interface to bind (wins over HOST and the file)
+      --workers N     gateway processes sharing the port, or "auto" (one per core); above 1 needs Redis.
+                      Wins over TOLLGATE_WORKERS and the file; default 1 (one process)
   -h, --help          this text
   -v, --version       the version
 
-Environment: TOLLGATE_CONFIG, PORT, HOST, REDIS_URL, TOLLGATE_ADMIN_TOKEN, TOLLGATE_ADMIN_PORT, TOLLGATE_ADMIN_HOST,
+Environment: TOLLGATE_CONFIG, PORT, HOST, TOLLGATE_WORKERS, REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS,
+REDIS_SENTINEL_NAME, TOLLGATE_ADMIN_TOKEN, TOLLGATE_ADMIN_PORT, TOLLGATE_ADMIN_HOST,
 TOLLGATE_DRAIN_DELAY_MS, TOLLGATE_TRUST_PROXY, LOG_LEVEL.
 
 Exit codes: 0 stopped cleanly; 1 invalid config, port taken, stop failed or a second signal; 3 stopped, but requests
@@ -30,6 +39,13 @@ still in flight at shutdownTimeoutMs were cut.`
 /** The app's version, from its package.json (one folder above src/ and dist/ alike). */
 export const version = (): string =>
   (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+const parseWorkers = (text: string): number | 'auto' => {
+  if (text === 'auto') return text
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1_024)
+    throw new ConfigError(`--workers must be a whole number from 1 to 1024 or "auto", got "${text}"`)
+  return Number(text)
+}
 
 const parsePort = (text: string): number => {
   if (!/^\d+$/.test(text) || Number(text) > 65_535) throw new ConfigError(`--port must be an integer from 0 to 65535, got "${text}"`)
@@ -68,6 +84,7 @@ export const parseCommandLine = (argv: readonly string[]): CLICommand => {
     config: values.config,
     port: values.port === undefined ? undefined : parsePort(values.port),
     host: values.host,
+    workers: values.workers === undefined ? undefined : parseWorkers(values.workers),
   }
 }
 
@@ -80,6 +97,7 @@ const parseOptions = (argv: readonly string[]) =>
       config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },

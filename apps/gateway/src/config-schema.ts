@@ -26,6 +26,12 @@ const PORT = 'an integer from 0 to 65535'
 const ADMIN_TOKEN = '!must be a string of at least 16 characters without spaces (e.g. from `openssl rand -hex 32`)'
 const PREFIX = 'a path starting with "/", such as "/api/users"'
 
+const WORKERS = 'a whole number of worker processes from 1 to 1024, or "auto" (one per available core)'
+export const workersSchema = z.union(
+  [z.literal('auto'), z.number(form(WORKERS)).int(form(WORKERS)).min(1, form(WORKERS)).max(1_024, form(WORKERS))],
+  form(WORKERS),
+)
+
 export const portSchema = z.number(form(PORT)).int(form(PORT)).min(0, form(PORT)).max(65_535, form(PORT))
 
 /** Never echoed in an error, even malformed: the "!" message is shown as it is, without the value. */
@@ -68,6 +74,11 @@ export const configFileSchema = z
     $schema: z.string().optional(),
     /** Port to listen on; 0 picks a free one. Default 8080. */
     port: portSchema.optional(),
+    /**
+     * Gateway processes serving the port (node:cluster), each a full gateway; "auto" = one per available core.
+     * Above 1 it needs redisUrl (limits, keys, cache and upstream budgets shared). Default 1: one process, no cluster.
+     */
+    workers: workersSchema.optional(),
     /** Interface to bind. Default "0.0.0.0". */
     host: z.string(form('an interface address such as "0.0.0.0"')).min(1, form('an interface address such as "0.0.0.0"')).optional(),
     redisUrl: gateway.redisUrl,

@@ -386,3 +386,43 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 9200, host: '::1' })
   })
 })
+
+describe('workers', () => {
+  const redisUrl = 'redis://127.0.0.1:6379'
+  it('defaults to one process; takes a number or "auto" from the file, TOLLGATE_WORKERS or --workers (the flag wins)', async () => {
+    expect(validateConfig({ routes: [] }, defaults).workers).toBeUndefined()
+    const file = writeConfig('workers.json', { redisUrl, workers: 4, routes: [] })
+    expect((await loadConfig({ argv: ['--config', file], env: {} })).config.workers).toBe(4)
+    expect((await loadConfig({ argv: ['--config', file], env: { TOLLGATE_WORKERS: 'auto' } })).config.workers).toBe('auto')
+    const flagged = await loadConfig({ argv: ['--config', file], env: { TOLLGATE_WORKERS: '3' }, flags: { workers: 2 } })
+    expect(flagged.config.workers).toBe(2)
+    expect(flagged.source.env).toContain('TOLLGATE_WORKERS')
+  })
+
+  it.each([
+    [{ workers: 0 }, 'workers', 'a whole number of worker processes from 1 to 1024, or "auto"'],
+    [{ workers: 'all' }, 'workers', 'a whole number of worker processes from 1 to 1024, or "auto"'],
+    [{ workers: 2 }, 'workers', 'workers is 2 but redisUrl is not set: each worker process would keep its own rate limits, API keys'],
+    [{ workers: 'auto' }, 'workers', 'workers is "auto" but redisUrl is not set'],
+    [{ workers: 2, redisUrl, keys: { store: 'file' } }, 'keys.store', 'keys.store is "file" with workers 2: each worker would see only'],
+    [{ workers: 2, redisUrl, keys: { store: 'memory' } }, 'keys.store', 'keys.store is "memory" with workers 2'],
+  ])('%j → ConfigError at %s', (fields, path, message) => {
+    const attempt = () => validateConfig({ ...fields, routes: [] }, defaults)
+    expect(attempt).toThrow(ConfigError)
+    expect(attempt).toThrow(message)
+    try {
+      attempt()
+    } catch (error) {
+      expect((error as ConfigError).path).toBe(path)
+    }
+  })
+
+  it('workers 1 needs nothing; more than one with Redis keeps keys in Redis by default', () => {
+    expect(validateConfig({ workers: 1, routes: [] }, defaults).keys).toEqual({ store: 'file', file: 'data/keys.json' })
+    expect(validateConfig({ workers: 2, redisUrl, routes: [] }, defaults)).toMatchObject({ workers: 2, keys: { store: 'redis' } })
+  })
+
+  it('TOLLGATE_WORKERS is checked under its own name', async () => {
+    await expect(loadConfig({ env: { TOLLGATE_WORKERS: 'many' } })).rejects.toThrow(/TOLLGATE_WORKERS must be a whole number/)
+  })
+})

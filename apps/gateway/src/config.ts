@@ -14,6 +14,7 @@ import {
   checkRedis,
   checkRedisUrl,
   checkTrustProxy,
+  checkWorkers,
   validateConfig,
   type TollgateConfig,
   type TollgateConfigInput,
@@ -41,8 +42,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv
   /** Folder relative paths are resolved against. Default process.cwd(). */
   cwd?: string
-  /** Command-line flags (`--port`, `--host`): they win over the environment and the file. */
-  flags?: { port?: number; host?: string }
+  /** Command-line flags (`--port`, `--host`, `--workers`): they win over the environment and the file. */
+  flags?: { port?: number; host?: string; workers?: number | 'auto' }
 }
 
 /** Port and host when neither the file nor the environment gives one. */
@@ -168,6 +169,7 @@ const OVERRIDES: readonly Override[] = [
   ['TOLLGATE_ADMIN_TOKEN', 'adminToken', checkAdminToken],
   ['TOLLGATE_TRUST_PROXY', 'trustProxy', parseTrustProxy],
   ['LOG_LEVEL', 'logLevel', (name, v) => checkLogLevel(name, v.toLowerCase())],
+  ['TOLLGATE_WORKERS', 'workers', (name, v) => checkWorkers(name, v === 'auto' ? v : /^\d+$/.test(v) ? Number(v) : v)],
 ]
 
 const list = (value: string): string[] =>
@@ -239,6 +241,7 @@ export const loadConfig = async (options: LoadConfigOptions = {}): Promise<Loade
   const envApplied = applyEnvOverrides(raw, env)
   if (options.flags?.port !== undefined) raw.port = checkPort('--port', options.flags.port)
   if (options.flags?.host !== undefined) raw.host = options.flags.host
+  if (options.flags?.workers !== undefined) raw.workers = checkWorkers('--workers', options.flags.workers)
   const config = validateConfig(raw, { port: DEFAULT_PORT, host: DEFAULT_HOST })
   if (config.keys?.file) config.keys.file = resolve(file ? dirname(file) : cwd, config.keys.file)
   if (config.upstreamPresetsFile) config.upstreamPresetsFile = resolve(file ? dirname(file) : cwd, config.upstreamPresetsFile)

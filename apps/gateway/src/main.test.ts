@@ -1,19 +1,9 @@
 // Runs `tsx src/main.ts` as a real process, as `pnpm start` does.
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killLaunched, launch, waitFor } from './fixtures/launch.js'
-
-const freePort = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => done(port))
-    })
-    server.on('error', fail)
-  })
+import { freePort, killLaunched, launch, waitFor } from './fixtures/launch.js'
 
 afterEach(killLaunched)
 

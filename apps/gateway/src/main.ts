@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `tollgate` command: start the gateway (stop cleanly on SIGTERM/SIGINT), check a config, or print help.
+import cluster from 'node:cluster'
 import { ConfigError } from '@tollgate/core'
 import { createConsola, LogLevels } from 'consola'
 import { describeRoute, formatBanner } from './banner.js'
@@ -7,6 +8,10 @@ import { HELP, parseCommandLine, version } from './cli.js'
 import { loadConfig } from './config.js'
 import { shutdownOnSignals } from './shutdown.js'
 import { CHECK_DEMO_URL, checkGateway, startGateway } from './start-gateway.js'
+import { WORKER_SLOT_ENV } from './cluster/messages.js'
+import { runPrimary } from './cluster/primary.js'
+import { joinCluster } from './cluster/worker.js'
+import { workerCount } from './cluster/worker-count.js'
 
 const logger = createConsola({ defaults: { tag: 'tollgate' } })
 
@@ -22,12 +27,24 @@ try {
     process.exit(0)
   } else {
     const argv = cli.config === undefined ? [] : ['--config', cli.config]
-    const flags = { ...(cli.port === undefined ? {} : { port: cli.port }), ...(cli.host === undefined ? {} : { host: cli.host }) }
+    const flags = {
+      ...(cli.port === undefined ? {} : { port: cli.port }),
+      ...(cli.host === undefined ? {} : { host: cli.host }),
+      ...(cli.workers === undefined ? {} : { workers: cli.workers }),
+    }
     const { config, source } = await loadConfig({ argv, flags })
     if (config.logLevel) logger.level = LogLevels[config.logLevel]
-    const running = await startGateway(config, { logger })
-    shutdownOnSignals(running.stop, { logger })
-    for (const line of formatBanner(running, config, source)) logger.info(line)
+    const workers = workerCount(config.workers)
+    if (workers > 1 && cluster.isPrimary) runPrimary({ workers, logger })
+    else {
+      // A cluster worker (re-run of this file by the primary) logs under its slot and prints the banner once.
+      const log = cluster.isWorker ? logger.withTag(`worker ${process.env[WORKER_SLOT_ENV]}`) : logger
+      const running = await startGateway(config, { logger: log })
+      shutdownOnSignals(running.stop, { logger: log, once: cluster.isWorker })
+      if (!cluster.isWorker || cluster.worker?.id === 1) for (const line of formatBanner(running, config, source)) log.info(line)
+      else log.info(`listening on ${running.url} (pid ${process.pid})`)
+      if (cluster.isWorker) joinCluster(running)
+    }
   }
 } catch (error) {
   // Config mistakes and taken ports are the user's to fix: the message says what; the stack is for debugging.

@@ -63,3 +63,19 @@ describe('shutdownOnSignals: exit codes and the drain delay', () => {
     expect((await run({ cut: 0 }, false)).asked).toEqual([{}])
   })
 })
+
+describe('shutdownOnSignals with once (a cluster worker)', () => {
+  it('ignores a second signal while stop() still drains', () => {
+    const exits: number[] = []
+    let stops = 0
+    const hang = () => {
+      stops++
+      return new Promise<void>(() => {})
+    }
+    const remove = shutdownOnSignals(hang, { logger, exit: (code) => exits.push(code), signals: [SIGNAL], once: true })
+    process.emit(SIGNAL, SIGNAL)
+    process.emit(SIGNAL, SIGNAL)
+    remove()
+    expect({ stops, exits }).toEqual({ stops: 1, exits: [] })
+  })
+})

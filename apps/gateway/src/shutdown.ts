@@ -13,6 +13,8 @@ export interface ShutdownOptions {
   signals?: readonly NodeJS.Signals[]
   /** Signals a person sends from a terminal: they skip the drain delay. Default SIGINT (Ctrl-C). */
   interactive?: readonly NodeJS.Signals[]
+  /** Ignore signals after the first instead of forcing the exit (a cluster worker: its primary forces it). */
+  once?: boolean
 }
 
 /**
@@ -21,9 +23,10 @@ export interface ShutdownOptions {
  * drains for `drainDelayMs` first; SIGINT (Ctrl-C in a terminal) skips that delay. Returns a function that removes the handlers.
  */
 export const shutdownOnSignals = (stop: (options: StopOptions) => Promise<StopResult | void>, options: ShutdownOptions): (() => void) => {
-  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'], interactive: fromTerminal = ['SIGINT'] } = options
+  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'], interactive: fromTerminal = ['SIGINT'], once = false } = options
   let stopping = false
   const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping && once) return
     if (stopping) {
       logger.warn(`${signal} again: exiting without waiting for in-flight requests`)
       exit(EXIT_FAILED)
@@ -32,7 +35,7 @@ export const shutdownOnSignals = (stop: (options: StopOptions) => Promise<StopRe
     stopping = true
     const interactive = fromTerminal.includes(signal)
     logger.info(
-      `${signal} received: ${interactive ? '' : 'readiness fails for the drain delay, then '}draining in-flight requests (send it again to force the exit)`,
+      `${signal} received: ${interactive ? '' : 'readiness fails for the drain delay, then '}draining in-flight requests ${once ? '' : ' (send it again to force the exit)'}`,
     )
     stop(interactive ? { drainDelayMs: 0 } : {}).then(
       (result) => {

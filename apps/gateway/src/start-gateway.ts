@@ -39,7 +39,7 @@ export interface StartGatewayOptions {
 }
 
 /** Config fields that belong to this app; every other field is an APIGateway option (config-schema.ts). */
-const APP_FIELDS = new Set(['port', 'host', 'keys', 'routes', 'demoUpstream', 'logLevel', 'upstreamPresetsFile'])
+const APP_FIELDS = new Set(['port', 'host', 'workers', 'keys', 'routes', 'demoUpstream', 'logLevel', 'upstreamPresetsFile'])
 
 /** The app's drain delay on SIGTERM (the core's is 0): time for a load balancer to see /_health/ready fail. */
 export const DEFAULT_DRAIN_DELAY_MS = 5_000

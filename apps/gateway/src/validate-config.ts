@@ -6,6 +6,7 @@ import {
   configFileSchema,
   logLevelSchema,
   portSchema,
+  workersSchema,
   type KeysConfig,
   type LogLevelName,
   type TollgateConfig,
@@ -36,6 +37,29 @@ export const checkRedisUrl = checkWith(configFileSchema.shape.redisUrl)
 export const checkRedis = checkWith(configFileSchema.shape.redis)
 export const checkTrustProxy = checkWith(configFileSchema.shape.trustProxy)
 export const checkDrainDelay = checkWith(configFileSchema.shape.drainDelayMs)
+export const checkWorkers = checkWith(workersSchema)
+
+/**
+ * Several workers share nothing in memory: each would keep its own rate limits, keys, cache and upstream budgets
+ * (a limit of 100 admitting 100 per worker), so more than one needs Redis for all of them. Keeping that state in
+ * the cluster primary over IPC was measured and not chosen (bench/ipc-store-cost.ts, README "Workers").
+ */
+const checkWorkersShareState = (workers: number | 'auto' | undefined, redis: boolean, keys: KeysConfig): void => {
+  if (workers === undefined || workers === 1) return
+  const shown = JSON.stringify(workers)
+  if (!redis) {
+    throw new ConfigError(
+      `workers is ${shown} but no Redis is configured: each worker process would keep its own rate limits, API keys, cache and upstream budgets (a limit of 100 would admit 100 per worker); set redisUrl or redis (or REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS) so they are shared, or workers: 1`,
+      { path: 'workers' },
+    )
+  }
+  if (keys.store !== 'redis') {
+    throw new ConfigError(
+      `keys.store is "${keys.store}" with workers ${shown}: each worker would see only the keys it issued or loaded; use keys.store "redis" (the default with redisUrl), or workers: 1`,
+      { path: 'keys.store' },
+    )
+  }
+}
 
 /** Two routes with the same prefix (after trailing slashes): the second would silently replace the first. */
 const checkDuplicatePrefixes = (routes: readonly { prefix: string }[]): void => {
@@ -71,5 +95,6 @@ export const validateConfig = (value: unknown, defaults: { port: number; host: s
       },
     )
   }
+  checkWorkersShareState(parsed.workers, redis, keys)
   return { ...parsed, port: parsed.port ?? defaults.port, host: parsed.host ?? defaults.host, keys }
 }

@@ -1,5 +1,5 @@
 // Metrics: latency histograms, the counters behind GET /_metrics and their Prometheus rendering.
-export { LatencyHistogram, DEFAULT_PROMETHEUS_BUCKETS } from './latency-histogram.js'
+export { LatencyHistogram, DEFAULT_PROMETHEUS_BUCKETS, type HistogramDump } from './latency-histogram.js'
 export {
   GatewayMetrics,
   RouteMetrics,
@@ -13,3 +13,12 @@ export {
   type RouteSnapshot,
 } from './gateway-metrics.js'
 export { renderPrometheus, escapeLabelValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js'
+export {
+  dumpMetrics,
+  metricsFromDump,
+  aggregateMetrics,
+  metricsView,
+  type MetricsDump,
+  type HandleDump,
+} from './metrics-dump.js'
+export { mergeMetricsDumps } from './merge-metrics.js'

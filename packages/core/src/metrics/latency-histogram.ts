@@ -78,6 +78,16 @@ const coarseLayout = (boundaries: readonly number[]): CoarseLayout => {
   return layout
 }
 
+/** A histogram's state as plain JSON: `fine` holds [bucket index, count] for the non-empty fine buckets. */
+export interface HistogramDump {
+  count: number
+  sum: number
+  min: number
+  max: number
+  fine: [index: number, count: number][]
+  coarse: number[]
+}
+
 /**
  * Latency histogram in milliseconds from ~1 µs to ~134 s (larger values count in the last bucket;
  * `max` stays exact). Percentiles are within ~1.6 % of the true value.
@@ -177,6 +187,25 @@ export class LatencyHistogram {
         yield [lower / 1000, (lower + widthOf(i)) / 1000, n]
       }
     }
+  }
+
+  /** The whole state as plain JSON (fine buckets sparse), to send to another process and {@link absorb} there. */
+  dump(): HistogramDump {
+    const fine: [number, number][] = []
+    for (let i = 0; i < BUCKET_COUNT; i++) if ((this.fine[i] as number) > 0) fine.push([i, this.fine[i] as number])
+    return { count: this.count, sum: this.sum, min: this.min, max: this.max, fine, coarse: [...this.coarse] }
+  }
+
+  /** Adds another histogram's {@link dump} (same Prometheus buckets) to this one, as if its values were recorded here. */
+  absorb(other: HistogramDump): void {
+    if (other.count === 0) return
+    if (other.coarse.length !== this.coarse.length) throw new RangeError('absorb: the histograms have different Prometheus buckets')
+    for (const [index, n] of other.fine) (this.fine[index] as number) += n
+    for (let i = 0; i < other.coarse.length; i++) (this.coarse[i] as number) += other.coarse[i] as number
+    if (this.count === 0 || other.min < this.min) this.min = other.min
+    if (other.max > this.max) this.max = other.max
+    this.count += other.count
+    this.sum += other.sum
   }
 
   reset(): void {

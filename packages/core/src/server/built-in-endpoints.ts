@@ -3,6 +3,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono'
 import { adminApi, hasToken, requireToken } from '../admin/admin-api.js'
 import { jsonError } from '../errors.js'
+import { metricsView } from '../metrics/metrics-dump.js'
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus.js'
 import { healthSummary } from '../ops/health-report.js'
 import { listUpstreamPresets } from '../upstream-limits/presets.js'
@@ -56,9 +57,10 @@ export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource, { surf
     if (checkToken) return checkToken(c, next)
     return jsonError(c, 404, 'not_found', NOT_PUBLIC)
   }
-  app.get('/_metrics', statusAccess, (c) => c.json(gateway.metrics.snapshot()))
-  app.get('/_metrics/prometheus', statusAccess, (c) =>
-    c.body(renderPrometheus(gateway.metrics), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+  // metricsView: this process's metrics, or every worker's merged when the app runs several (--workers).
+  app.get('/_metrics', statusAccess, async (c) => c.json((await metricsView(gateway.metrics)).snapshot()))
+  app.get('/_metrics/prometheus', statusAccess, async (c) =>
+    c.body(renderPrometheus(await metricsView(gateway.metrics)), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   )
   if (adminToken) app.route('/_admin', adminAppOf(gateway, adminToken))
   // With an admin token the upstream map always needs it (public or not), as it did before publicStatus existed.
