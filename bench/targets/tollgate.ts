@@ -47,6 +47,17 @@ const scenarios = {
     gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true })
     return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
   },
+  /** `plain` + requireAuth + a per-caller route rate limit, all on memory stores (the full stack); details `{ apiKey }`. */
+  'key-memory': async ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true, rateLimit: NEVER_REJECTS })
+    return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
+  },
+  /** `key-memory` with keys and limits in Redis (REDIS_URL, the gateway started with `redisUrl`); details `{ apiKey }`. */
+  'key-redis': async ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true, rateLimit: NEVER_REJECTS })
+    await gateway.ready()
+    return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
+  },
   /** `plain` + a 60 s response cache (memory): after the first request every response is a HIT from the gateway. */
   cache: ({ gateway, upstreams }: ScenarioContext) => {
     gateway.registerRoute(BENCH_PREFIX, upstreams[0], { cacheTtl: 60 })
@@ -68,7 +79,8 @@ if (!Object.hasOwn(scenarios, scenarioName)) {
 }
 
 const [first, ...rest] = upstreamUrlFromEnv().split(',')
-const gateway = new APIGateway({ logger: quietLogger })
+const redisUrl = process.env.REDIS_URL
+const gateway = new APIGateway({ logger: quietLogger, ...(redisUrl ? { redisUrl } : {}) })
 for (const prefix of DECOY_PREFIXES) gateway.registerRoute(prefix, DECOY_UPSTREAM)
 const details = await scenarios[scenarioName as ScenarioName]({ gateway, upstreams: [first!, ...rest] })
 
