@@ -22,6 +22,7 @@ import { parseOptions } from './schema/parse.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
+import { sendProxied, sentStatus } from './proxy/direct-write.js'
 import { RoutePipelines } from './pipeline/route-pipelines.js'
 import { closeServer, listen, type StartOptions, type StartResult } from './server/node-server.js'
 import { mountBuiltInEndpoints } from './server/built-in-endpoints.js'
@@ -359,14 +360,17 @@ export class APIGateway {
       } else {
         c.set('route', route)
         c.set('routeMetrics', compiled.metrics)
-        response = await runPipeline(c, upgradeOf(c) ? compiled.upgradePipeline : compiled.pipeline, compiled.terminal)
+        const upgrade = upgradeOf(c)
+        if (compiled.directWrite && !upgrade) c.set('directWrite', true)
+        response = sendProxied(c, await runPipeline(c, upgrade ? compiled.upgradePipeline : compiled.pipeline, compiled.terminal))
       }
     } catch (error) {
       response = error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)
     }
     const durationMs = performance.now() - startTime
-    this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
-    if (this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, route, path, response.status, durationMs))
+    const status = sentStatus(c, response)
+    this.metrics.recordRequest(compiled?.metrics, status, durationMs)
+    if (this.#events.listenerCount('request') > 0) this.#emit(requestEvent(c, route, path, status, durationMs))
     return response
   }
 
