@@ -60,6 +60,17 @@ const ROWS: Row[] = [
   { name: 'tollgate-cache-hit', start: tollgate('tollgate-cache-hit', 'cache'), answers: 'itself' },
 ]
 
+/** OVERVIEW_ROWS=upstream,tollgate picks rows (default: all); the upstream process always runs. */
+const chosen = (): Row[] => {
+  const raw = process.env.OVERVIEW_ROWS?.trim()
+  if (!raw) return ROWS
+  const names = raw.split(',').map((n) => n.trim())
+  const unknown = names.filter((n) => !ROWS.some((r) => r.name === n))
+  if (unknown.length > 0) throw new Error(`OVERVIEW_ROWS: unknown ${unknown.join(', ')}; known: ${ROWS.map((r) => r.name).join(', ')}`)
+  return ROWS.filter((r) => names.includes(r.name))
+}
+const rows = chosen()
+
 /** The issue's aims, printed met / NOT met (a noisy shared machine: they never fail the run). */
 const RATIOS: Ratio[] = [
   { of: 'tollgate', to: 'bare-proxy', metric: 'cpu', aim: { atMost: 1 } },
@@ -80,10 +91,10 @@ const DIFFERENCES: Difference[] = [
 
 const settings = benchSettings({ rounds: 5, durationS: 3 })
 
-runSuite('overview', measuringTimeMs(settings, ROWS.length) + 120_000, async () => {
+runSuite('overview', measuringTimeMs(settings, rows.length) + 120_000, async () => {
   console.log(
     heading(
-      `overview: ${ROWS.map((r) => r.name).join(', ')} — GET ${BENCH_PATH}, 100-byte JSON; wrk -t${settings.threads} ` +
+      `overview: ${rows.map((r) => r.name).join(', ')} — GET ${BENCH_PATH}, 100-byte JSON; wrk -t${settings.threads} ` +
         `-c${settings.connections}, ${settings.rounds} interleaved round(s) × ${settings.durationS} s, warm-up ${settings.warmupS} s`,
     ),
   )
@@ -91,8 +102,8 @@ runSuite('overview', measuringTimeMs(settings, ROWS.length) + 120_000, async () 
   try {
     const upstream = await startTarget({ name: 'upstream', script: script('upstream.ts') })
     const context = { upstream, redisUrl: redis.url }
-    const started = await Promise.all(ROWS.map((row) => row.start(context)))
-    const contenders = ROWS.map((row, i): Contender => {
+    const started = await Promise.all(rows.map((row) => row.start(context)))
+    const contenders = rows.map((row, i): Contender => {
       const target = started[i]!
       const apiKey = target.details.apiKey
       if (row.apiKey && apiKey === undefined) throw new Error(`${row.name}: the target announced no apiKey`)
