@@ -90,6 +90,7 @@ const DIFFERENCES: Difference[] = [
 ]
 
 const settings = benchSettings({ rounds: 5, durationS: 3 })
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${formatFixed(value, 1)}`
 
 runSuite('overview', measuringTimeMs(settings, rows.length) + 120_000, async () => {
   console.log(
@@ -130,7 +131,7 @@ runSuite('overview', measuringTimeMs(settings, rows.length) + 120_000, async () 
       const theirs = differenceOf(summaries, DIFFERENCES[2]!)
       const met = ours <= theirs
       console.log(
-        `Redis over memory: Tollgate +${formatFixed(ours, 1)} µs vs rate-limiter-flexible +${formatFixed(theirs, 1)} µs ` +
+        `Redis over memory: Tollgate ${signed(ours)} µs vs rate-limiter-flexible ${signed(theirs)} µs ` +
           `(aim: no more: ${met ? 'met' : 'NOT met'})`,
       )
     }
