@@ -1,6 +1,9 @@
-// Bench reference (opt-in: PROXY_TARGETS=…,hono-undici): a minimal Hono + undici Pool proxy, the floor for a Hono gateway.
+// Bench reference: a minimal Hono + undici Pool proxy, the floor for a Hono gateway; LIMITER=memory|redis puts
+// rate-limiter-flexible's limiter (RateLimiterMemory, or RateLimiterRedis on REDIS_URL) in front, per client IP.
 import { serve } from '@hono/node-server'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { Redis } from 'ioredis'
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
@@ -10,7 +13,26 @@ import { announce, listenHost, upstreamUrlFromEnv } from '../lib/target-runtime.
 const pool = new Pool(upstreamUrlFromEnv(), { connections: 256 })
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'host'])
 
-const app = new Hono()
+/** Never rejects (as Tollgate's bench limit): the limiter does all its work and always admits. */
+const limiterOf = (kind: string | undefined): RateLimiterAbstract | undefined => {
+  if (kind === undefined || kind === '') return undefined
+  if (kind === 'memory') return new RateLimiterMemory({ points: 1e12, duration: 60 })
+  if (kind === 'redis') return new RateLimiterRedis({ storeClient: new Redis(process.env.REDIS_URL ?? ''), points: 1e12, duration: 60 })
+  throw new Error(`LIMITER=${kind}: expected memory or redis`)
+}
+const limiter = limiterOf(process.env.LIMITER)
+
+const limit: MiddlewareHandler = async (c, next) => {
+  try {
+    await limiter!.consume(c.env.incoming.socket.remoteAddress ?? '')
+  } catch {
+    return c.json({ error: 'rate limited' }, 429)
+  }
+  await next()
+}
+
+const app = new Hono<{ Bindings: { incoming: import('node:http').IncomingMessage } }>()
+if (limiter) app.use(limit)
 app.all('*', async (c) => {
   const url = c.req.url
   const path = url.slice(url.indexOf('/', url.indexOf('//') + 2))

@@ -47,6 +47,17 @@ const scenarios = {
     gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true })
     return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
   },
+  /** `plain` + requireAuth + a per-caller route rate limit, all on memory stores (the full stack); details `{ apiKey }`. */
+  'key-memory': async ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true, rateLimit: NEVER_REJECTS })
+    return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
+  },
+  /** `key-memory` with keys and limits in Redis (REDIS_URL, the gateway started with `redisUrl`); details `{ apiKey }`. */
+  'key-redis': async ({ gateway, upstreams }: ScenarioContext) => {
+    gateway.registerRoute(BENCH_PREFIX, upstreams[0], { requireAuth: true, rateLimit: NEVER_REJECTS })
+    await gateway.ready()
+    return { apiKey: await gateway.apiKeyManager.createApiKey('bench') }
+  },
   /** `plain` + a 60 s response cache (memory): after the first request every response is a HIT from the gateway. */
   cache: ({ gateway, upstreams }: ScenarioContext) => {
     gateway.registerRoute(BENCH_PREFIX, upstreams[0], { cacheTtl: 60 })
@@ -70,8 +81,10 @@ if (!Object.hasOwn(scenarios, scenarioName)) {
 const [first, ...rest] = upstreamUrlFromEnv().split(',')
 // TOLLGATE_ACCESS_LOG=<file> turns the access log on (JSON lines to that file, as apps/gateway writes them); TOLLGATE_TRACING=off sends no traceparent.
 const accessLogFile = process.env.TOLLGATE_ACCESS_LOG
+const redisUrl = process.env.REDIS_URL
 const gateway = new APIGateway({
   logger: quietLogger,
+  ...(redisUrl ? { redisUrl } : {}),
   ...(accessLogFile ? { accessLog: { logger: jsonAccessLogger(accessLogFile) } } : {}),
   ...(process.env.TOLLGATE_TRACING === 'off' ? { tracing: false as const } : {}),
 })

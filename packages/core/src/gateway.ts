@@ -20,6 +20,7 @@ import { parseOptions } from './schema/parse.js'
 import { routeIdFromPrefix, type Route, type RouteOptions } from './routing/route.js'
 import { RouteTable } from './routing/route-table.js'
 import { runPipeline } from './pipeline/run-pipeline.js'
+import { sendProxied, sentStatus } from './proxy/direct-write.js'
 import { RoutePipelines } from './pipeline/route-pipelines.js'
 import type { StartOptions, StartResult } from './server/node-server.js'
 import { GatewayListeners, type StopOptions, type StopResult } from './server/listeners.js'
@@ -366,14 +367,18 @@ export class APIGateway {
       } else {
         c.set('route', route)
         c.set('routeMetrics', compiled.metrics)
-        response = await runPipeline(c, upgradeOf(c) ? compiled.upgradePipeline : compiled.pipeline, compiled.terminal)
+        const upgrade = upgradeOf(c)
+        if (compiled.directWrite && !upgrade) this.#observer.writeDirect(c)
+        response = await runPipeline(c, upgrade ? compiled.upgradePipeline : compiled.pipeline, compiled.terminal)
       }
     } catch (error) {
       response = error instanceof GatewayError ? gatewayErrorResponse(c, error) : this.#internalError(c, error)
     }
     const durationMs = performance.now() - startTime
-    this.metrics.recordRequest(compiled?.metrics, response.status, durationMs)
-    return this.#observer.end(c, path, response, durationMs)
+    const status = sentStatus(c, response)
+    this.metrics.recordRequest(compiled?.metrics, status, durationMs)
+    // The request id goes on first: sendProxied writes exactly the headers the answer holds.
+    return sendProxied(c, this.#observer.end(c, path, response, status, durationMs))
   }
 
   #internalError(c: Context, error: unknown): Response {

@@ -12,6 +12,7 @@ import {
   type CacheStatus,
   conditionalStatus,
   headerRecord,
+  hitHeaderPairs,
   markResponse,
   NULL_BODY_STATUSES,
   replaceResponse,
@@ -21,6 +22,7 @@ import {
 import { hasValidator, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from './conditional.js'
 import { resolveCacheOptions } from './options.js'
 import { readBounded } from './read-bounded.js'
+import { canWriteDirect, exactResponse, writeDirect } from '../proxy/direct-write.js'
 import { DEFAULT_SECRET_QUERY_PARAMS, hasSecretQueryParam } from './secret-query.js'
 import { unkeyedSteeringHeaders } from './steering-headers.js'
 import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
@@ -265,6 +267,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     if (unkeyed) addDropped(c, unkeyed)
     // A body, or a credential in the query, is something the key must not (or cannot) cover: never cached.
     if (body || hasSecretQueryParam(search, secretQueryParams) || bypassReason(headers, options, apiKey) !== undefined) {
+      c.set('directWrite', false)
       await next()
       markResponse(c, 'BYPASS')
       return
@@ -305,10 +308,12 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     if (entry !== undefined && isFresh(entry, now)) {
       deps.onHit?.(c)
       const status = conditionalStatus(entry, headers) as StatusCode
+      const direct = status === entry.meta.status ? canWriteDirect(c) : undefined
+      if (direct) return writeDirect(c, direct, status, hitHeaderPairs(entry, now), method === 'HEAD' ? null : entry.body)
       const headerValues = headerRecord(entry, status, 'HIT', now)
       // c.body keeps headers earlier stages set with c.header(); a Uint8Array body takes node-server's fast path.
-      if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) return c.body(null, status, headerValues)
-      return c.body(entry.body as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headerValues)
+      if (method === 'HEAD' || NULL_BODY_STATUSES.has(status)) return exactResponse(c.body(null, status, headerValues), null)
+      return exactResponse(c.body(entry.body as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headerValues), entry.body)
     }
     const stale = entry && now < entry.meta.staleUntil ? entry : undefined
     if (stale && waitedFor === 'upstream-failed') {
@@ -337,6 +342,8 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     let outcome: FlightOutcome = 'not-stored'
     let pending: Promise<boolean> | undefined
     try {
+      // The answer is read after next() (stored, marked MISS): it must come back as a Response.
+      c.set('directWrite', false)
       await next()
       if (c.get('gatewayError') !== undefined || c.res.status >= 500) {
         outcome = 'upstream-failed'

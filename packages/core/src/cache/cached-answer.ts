@@ -1,6 +1,7 @@
 // How the cache stage answers: responses built from stored entries (304s included) and X-Cache on upstream answers.
 import type { Context } from 'hono'
 import { notModified, notModifiedHeaders } from './conditional.js'
+import { exactResponse } from '../proxy/direct-write.js'
 import type { CachedResponseMeta, CacheRecord } from './store.js'
 
 /**
@@ -31,6 +32,23 @@ const answerHeaders = (entry: CachedResponse, answer: number, status: CacheStatu
   ]
 }
 
+/** Each stored entry's own header pairs, flattened once (minus Age and X-Cache): what a HIT writes to the socket. */
+const flattened = new WeakMap<CachedResponseMeta, string[]>()
+
+/**
+ * The flat [name, value, …] headers of a HIT answered with the stored status, for a write straight to the socket:
+ * the entry's pairs serialised once per entry (the memory store hands back the same record), then Age and X-Cache.
+ */
+export const hitHeaderPairs = (entry: CachedResponse, now: number): string[] => {
+  let pairs = flattened.get(entry.meta)
+  if (pairs === undefined) {
+    pairs = []
+    for (const [name, value] of entry.meta.headers) if (name !== 'age' && name !== 'x-cache') pairs.push(name, value)
+    flattened.set(entry.meta, pairs)
+  }
+  return [...pairs, 'age', String(Math.max(0, Math.floor((now - entry.meta.storedAt) / 1000))), 'x-cache', 'HIT']
+}
+
 /** The headers of an answer from `entry`, as the record c.body() takes (stored entries hold no repeated fields). */
 export const headerRecord = (entry: CachedResponse, answer: number, status: CacheStatus, now: number): Record<string, string> =>
   Object.fromEntries(answerHeaders(entry, answer, status, now))
@@ -40,8 +58,8 @@ export const responseFrom = (record: CachedResponse, status: CacheStatus, reques
   const answer = conditionalStatus(record, request.headers)
   const headers = new Headers()
   for (const [name, value] of answerHeaders(record, answer, status, now)) headers.append(name, value)
-  const bodiless = request.method === 'HEAD' || NULL_BODY_STATUSES.has(answer)
-  return new Response(bodiless ? null : (record.body as Uint8Array<ArrayBuffer>), { status: answer, headers })
+  const body = request.method === 'HEAD' || NULL_BODY_STATUSES.has(answer) ? null : (record.body as Uint8Array<ArrayBuffer>)
+  return exactResponse(new Response(body, { status: answer, headers }), body)
 }
 
 /** Replaces c.res without Hono merging the old response's headers back in (they would overwrite X-Cache and Age). */
@@ -52,7 +70,10 @@ export const replaceResponse = (c: Context, response: Response): void => {
 
 /** A copy of `response` with mutable headers (fetch's are immutable) carrying `body`. */
 export const withBody = (response: Response, body: ReadableStream<Uint8Array> | null): Response =>
-  new Response(body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) })
+  exactResponse(
+    new Response(body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) }),
+    body,
+  )
 
 export const markResponse = (c: Context, status: CacheStatus): void => {
   const response = withBody(c.res, c.res.body)
@@ -70,5 +91,5 @@ export const answerConditionally = (c: Context): void => {
     const value = response.headers.get(name)
     if (value !== null) headers.set(name, value)
   }
-  replaceResponse(c, new Response(null, { status: 304, headers }))
+  replaceResponse(c, exactResponse(new Response(null, { status: 304, headers }), null))
 }

@@ -31,6 +31,13 @@ export const addRateLimitHeaders = (c: Context, decision: LimitDecision, mode: R
   }
 }
 
+/** The headers as a flat [name, value, …] list, for an answer written straight to the socket. */
+export const rateLimitHeaderPairs = (decision: LimitDecision, mode: RateLimitHeadersMode, now = Date.now()): string[] => {
+  const pairs: string[] = []
+  writeRateLimitHeaders((name, value) => void pairs.push(name, value), decision, mode, now)
+  return pairs
+}
+
 const writeRateLimitHeaders = (
   set: (name: string, value: string) => void,
   decision: LimitDecision,

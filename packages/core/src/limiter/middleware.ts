@@ -8,7 +8,8 @@ import { GuardedStore, callMany, type StoreFailurePolicy } from './store/guarded
 import { MemoryStore } from './store/memory-store.js'
 import { StoreError } from './store/store-error.js'
 import { TIER_RATE_LIMITS, parseTier, resolveRateLimit, type RateLimitConfig, type ResolvedRateLimit, type Tier } from './config.js'
-import { addRateLimitHeaders, rateLimitedResponse, type RateLimitHeadersMode } from './headers.js'
+import { addAnswerHeaders, wasWrittenDirect } from '../proxy/direct-write.js'
+import { addRateLimitHeaders, rateLimitHeaderPairs, rateLimitedResponse, type RateLimitHeadersMode } from './headers.js'
 import './options.js'
 import type { LimitDecision, LimitEntry, RateLimitStore } from './types.js'
 
@@ -62,8 +63,10 @@ const decide = async (
     onRejected?.(c, decision)
     return rateLimitedResponse(c, decision, mode, clock.now())
   }
+  // On a direct-write route the forwarder writes the answer before next() resolves: hand it the headers first.
+  if (mode !== false && c.get('directWrite') === true) addAnswerHeaders(c, rateLimitHeaderPairs(decision, mode, clock.now()))
   await next()
-  if (mode !== false) addRateLimitHeaders(c, decision, mode, clock.now())
+  if (mode !== false && !wasWrittenDirect(c.res)) addRateLimitHeaders(c, decision, mode, clock.now())
 }
 
 /**

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import type { Context, MiddlewareHandler } from 'hono'
 import '../context.js'
 import type { GatewayOptions, Logger } from '../options.js'
+import { addAnswerHeaders, wasWrittenDirect } from '../proxy/direct-write.js'
 import { outgoingOf } from '../proxy/node-bindings.js'
 import { type RequestEvent, requestEvent } from '../server/request-events.js'
 import { AccessLog, responseLength } from './access-log.js'
@@ -62,14 +63,19 @@ export class RequestObserver {
     if (this.#tracing) c.set('trace', this.#tracing.begin(c))
   }
 
+  /** Lets the forwarder write the upstream's answer straight to the socket, with the request-id header among its own. */
+  writeDirect(c: Context): void {
+    c.set('directWrite', true)
+    addAnswerHeaders(c, [this.#header, c.get('requestId')])
+  }
+
   /**
-   * Returns the response with the request-id header; ends the trace and writes the log line once it is sent, and
-   * emits the `request` event (not for the built-in endpoints).
+   * Returns the response with the request-id header (an answer already written to the socket got it there); ends the
+   * trace and writes the log line once it is sent, and emits the `request` event (not for the built-in endpoints).
    */
-  end(c: Context, path: string, response: Response, durationMs: number, emit = true): Response {
+  end(c: Context, path: string, response: Response, status: number, durationMs: number, emit = true): Response {
     this.#builtIn.delete(c)
-    response = withHeader(response, this.#header, c.get('requestId'))
-    const status = response.status
+    if (!wasWrittenDirect(response)) response = withHeader(response, this.#header, c.get('requestId'))
     const trace = c.get('trace')
     const spans = trace?.recording ? trace : undefined
     const log = this.#accessLog?.sampled(status) ? this.#accessLog : undefined
@@ -102,7 +108,7 @@ export class RequestObserver {
     await next()
     // A /_ path that is not a built-in endpoint went on to the route handler, which ended it.
     if (!this.#builtIn.has(c)) return
-    const response = this.end(c, c.req.path, c.res, performance.now() - startTime, false)
+    const response = this.end(c, c.req.path, c.res, c.res.status, performance.now() - startTime, false)
     // Assigning c.res rebuilds the response from its original init, losing the header set in place.
     if (response !== c.res) c.res = response
   }

@@ -13,7 +13,16 @@ export interface CompiledRoute {
   upgradePipeline: readonly MiddlewareHandler[]
   terminal: Terminal
   metrics: RouteMetrics
+  /** Nothing after the forward looks at the Response: the forwarder may write the upstream's answer to the socket. */
+  directWrite: boolean
 }
+
+/**
+ * Stages that never read the answer after `await next()`: auth decides before forwarding; the rate limit hands its
+ * headers over before (addAnswerHeaders); the cache stage turns `directWrite` off before a miss's next() (it stores
+ * the answer) and writes its hits to the socket itself.
+ */
+const RESPONSE_BLIND: ReadonlySet<StageName> = new Set(['auth', 'rateLimit', 'cache'])
 
 export class RoutePipelines {
   readonly #middleware: MiddlewareHandler[] = []
@@ -59,11 +68,14 @@ export class RoutePipelines {
 
   /** Builds the route's pipeline now (a capability's config error surfaces here) and keeps it. */
   compile(route: Route): CompiledRoute {
+    const used: StageName[] = []
+    const terminal = this.#terminalOf(route)
     const compiled = {
-      pipeline: this.#stagesOf(route),
+      pipeline: this.#stagesOf(route, undefined, used),
       upgradePipeline: [this.#upgradeGate(route), ...this.#stagesOf(route, 'cache')],
-      terminal: this.#terminalOf(route),
+      terminal,
       metrics: this.#metrics.route(route.id),
+      directWrite: this.#middleware.length === 0 && terminal === this.#forward && used.every((name) => RESPONSE_BLIND.has(name)),
     }
     this.#compiled.set(route, compiled)
     return compiled
@@ -83,13 +95,17 @@ export class RoutePipelines {
     return this.#forward
   }
 
-  #stagesOf(route: Route, without?: StageName): readonly MiddlewareHandler[] {
+  /** The route's handlers in order; the names of the stages it got are pushed to `used`. */
+  #stagesOf(route: Route, without?: StageName, used: StageName[] = []): readonly MiddlewareHandler[] {
     const stages: MiddlewareHandler[] = [...this.#middleware]
     if (route.methods) stages.push(methodFilter(route))
     for (const name of this.#stageOrder) {
       if (name === without) continue
       const stage = this.#stages.get(name)?.(route)
-      if (stage) stages.push(stage)
+      if (stage) {
+        stages.push(stage)
+        used.push(name)
+      }
     }
     return stages
   }

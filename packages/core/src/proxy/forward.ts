@@ -14,6 +14,7 @@ import { readBody, BodyTooLargeError, bodySource, limitBody } from './body.js'
 import { cleanResponseHeaders, flattenHeaders, forwardedInfo, upstreamRequestHeaders } from './headers.js'
 import type { ProxyTrust } from './client-ip.js'
 import { AttemptSignal } from './attempt-signal.js'
+import { canWriteDirect, exactResponse, writeDirect } from './direct-write.js'
 import { type PublicAddress, rewriteResponseAddresses } from './redirects.js'
 import { clientWatch, type ClientWatch } from './request-signal.js'
 import { incomingOf } from './node-bindings.js'
@@ -288,21 +289,27 @@ export class Forwarder {
       }
       rewriteResponseAddresses(headers, mapping, () => this.#publicAddress(c), { redirects, cookies })
     }
+    const direct = canWriteDirect(c)
     if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
       data.body.dump().catch(() => {})
-      return c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headers)
+      if (direct) return writeDirect(c, direct, status, headers, null)
+      return exactResponse(c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headers), null)
     }
     const length = headers['content-length']
     if (typeof length === 'string' && Number(length) <= SMALL_BODY_BYTES) {
+      let bytes: Uint8Array<ArrayBuffer>
       try {
-        return c.body((await data.body.bytes()) as Uint8Array<ArrayBuffer>, status as ContentfulStatusCode, headers)
+        bytes = (await data.body.bytes()) as Uint8Array<ArrayBuffer>
       } catch (error) {
         return this.#failure(c, { kind: 'connect', error })
       }
+      if (direct) return writeDirect(c, direct, status, headers, bytes)
+      return exactResponse(c.body(bytes, status as ContentfulStatusCode, headers), bytes)
     }
+    if (direct) return writeDirect(c, direct, status, headers, data.body)
     // ReadableStream.from pulls through the body's async iterator and destroys it on cancel; Readable.toWeb can
     // push a buffered chunk into the closed controller after a cancel on Node 20 (an uncaught TypeError).
-    return c.body(ReadableStream.from(data.body) as ReadableStream, status as ContentfulStatusCode, headers)
+    return exactResponse(c.body(ReadableStream.from(data.body) as ReadableStream, status as ContentfulStatusCode, headers), data.body)
   }
 
   async #prepareBody(
