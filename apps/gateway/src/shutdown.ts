@@ -23,7 +23,13 @@ export interface ShutdownOptions {
  * drains for `drainDelayMs` first; SIGINT (Ctrl-C in a terminal) skips that delay. Returns a function that removes the handlers.
  */
 export const shutdownOnSignals = (stop: (options: StopOptions) => Promise<StopResult | void>, options: ShutdownOptions): (() => void) => {
-  const { logger, exit = (code) => process.exit(code), signals = ['SIGTERM', 'SIGINT'], interactive: fromTerminal = ['SIGINT'], once = false } = options
+  const {
+    logger,
+    exit = (code) => process.exit(code),
+    signals = ['SIGTERM', 'SIGINT'],
+    interactive: fromTerminal = ['SIGINT'],
+    once = false,
+  } = options
   let stopping = false
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping && once) return

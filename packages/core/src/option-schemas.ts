@@ -34,4 +34,10 @@ export const gatewayOptionsSchema = compose<
     typeof opsGatewaySchema.shape &
     typeof observabilityGatewaySchema.shape &
     GatewayShape
->([coreGatewaySchema, websocketGatewaySchema, opsGatewaySchema, observabilityGatewaySchema, ...CAPABILITIES.map((capability) => capability.gatewaySchema)])
+>([
+  coreGatewaySchema,
+  websocketGatewaySchema,
+  opsGatewaySchema,
+  observabilityGatewaySchema,
+  ...CAPABILITIES.map((capability) => capability.gatewaySchema),
+])

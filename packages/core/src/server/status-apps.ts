@@ -15,5 +15,8 @@ export interface StatusApp {
 /** Every status sub-app, mounted in this order. */
 export const STATUS_APPS: readonly StatusApp[] = [
   // The dashboard exists only with an admin token: its data always needs it.
-  { path: '/_dashboard', create: (gateway) => (gateway.options.adminToken ? dashboardApp(gateway, { adminToken: gateway.options.adminToken }) : undefined) },
+  {
+    path: '/_dashboard',
+    create: (gateway) => (gateway.options.adminToken ? dashboardApp(gateway, { adminToken: gateway.options.adminToken }) : undefined),
+  },
 ]
