@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.js'
 import type { Route } from '../routing/route.js'
 import { normalizePath } from '../routing/normalize-path.js'
 import { baseCacheKey, variantCacheKey } from './cache-key.js'
-import { bypassReason, responseStorability, storedHeaders, type Storability } from './cacheability.js'
+import { bypassReason, hasRequestBody, responseStorability, storedHeaders, type Storability } from './cacheability.js'
 import {
   answerConditionally,
   type CachedResponse,
@@ -13,6 +13,7 @@ import {
   conditionalStatus,
   headerRecord,
   hitHeaderPairs,
+  isFresh,
   markResponse,
   NULL_BODY_STATUSES,
   replaceResponse,
@@ -307,6 +308,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const entry = found.entry
     if (entry !== undefined && isFresh(entry, now)) {
       deps.onHit?.(c)
+      c.set('cacheResult', 'hit') // also when written straight to the socket, with no Response to read X-Cache from
       const status = conditionalStatus(entry, headers) as StatusCode
       const direct = status === entry.meta.status ? canWriteDirect(c) : undefined
       if (direct) return writeDirect(c, direct, status, hitHeaderPairs(entry, now), method === 'HEAD' ? null : entry.body)
@@ -392,16 +394,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
   }
 }
 
-/** A GET/HEAD carries a body when it is framed as having one (RFC 9110 §8.6: Content-Length > 0 or any Transfer-Encoding). */
-const hasRequestBody = (headers: Headers): boolean => {
-  if (headers.has('transfer-encoding')) return true
-  const length = headers.get('content-length')
-  return length !== null && length.trim() !== '0' && length.trim() !== ''
-}
-
 const addDropped = (c: Context, names: readonly string[]): void => {
   const current = c.get('dropRequestHeaders')
   c.set('dropRequestHeaders', current ? [...current, ...names] : [...names])
 }
-
-const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil

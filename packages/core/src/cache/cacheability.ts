@@ -148,3 +148,10 @@ export const storedHeaders = (headers: Headers): [string, string][] => {
   }
   return kept
 }
+
+/** A GET/HEAD carries a body when it is framed as having one (RFC 9110 §8.6: Content-Length > 0 or any Transfer-Encoding). */
+export const hasRequestBody = (headers: Headers): boolean => {
+  if (headers.has('transfer-encoding')) return true
+  const length = headers.get('content-length')
+  return length !== null && length.trim() !== '0' && length.trim() !== ''
+}

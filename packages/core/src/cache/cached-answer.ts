@@ -93,3 +93,6 @@ export const answerConditionally = (c: Context): void => {
   }
   replaceResponse(c, exactResponse(new Response(null, { status: 304, headers }), null))
 }
+
+/** Whether an entry may still be served without asking the upstream. */
+export const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil
