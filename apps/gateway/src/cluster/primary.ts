@@ -3,6 +3,7 @@ import cluster, { type Worker } from 'node:cluster'
 import type { Logger } from '@tollgate/core'
 import { mergeMetricsDumps, type MetricsDump } from '@tollgate/core/metrics'
 import { isWorkerMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerMessage } from './messages.js'
+import { EXIT_CLEAN, EXIT_FAILED, EXIT_REQUESTS_CUT } from '../shutdown.js'
 import { RestartPolicy } from './restart-policy.js'
 
 export interface PrimaryOptions {
@@ -49,6 +50,9 @@ export const runPrimary = (options: PrimaryOptions): void => {
   const name = (slot: Slot) => `worker ${slot.index + 1}${slot.worker ? ` (pid ${slot.worker.process.pid})` : ''}`
   let stopping = false
   let failed = false
+  // A worker that drained but had to cut requests at shutdownTimeoutMs exits EXIT_REQUESTS_CUT: so does the primary.
+  let cut = false
+  const exitCode = () => (failed ? EXIT_FAILED : cut ? EXIT_REQUESTS_CUT : EXIT_CLEAN)
   let announced = false
   let gathers = 0
   const pendingDumps = new Map<number, (slot: Slot, dump: MetricsDump) => void>()
@@ -123,13 +127,14 @@ export const runPrimary = (options: PrimaryOptions): void => {
     slot.listening = false
     if (stopping) {
       // A worker stopped while it was still booting was killed by us: not a failure.
-      if (code !== 0 && wasListening) {
+      if (code === EXIT_REQUESTS_CUT && wasListening) cut = true
+      else if (code !== 0 && wasListening) {
         failed = true
         logger.error(`${label} exited with ${describeExit(code, signal)} while draining`)
       }
       if (slots.every((s) => !s.worker)) {
-        logger.info(failed ? 'stopped, with a worker failure' : 'stopped')
-        exit(failed ? 1 : 0)
+        logger.info(failed ? 'stopped, with a worker failure' : cut ? 'stopped; a worker cut requests at shutdownTimeoutMs' : 'stopped')
+        exit(exitCode())
       }
       return
     }
@@ -155,7 +160,7 @@ export const runPrimary = (options: PrimaryOptions): void => {
       if (slot.listening) send(slot.worker, { tollgate: 'shutdown' })
       else slot.worker.process.kill('SIGTERM') // still booting: nothing to drain
     }
-    if (slots.every((s) => !s.worker)) exit(failed ? 1 : 0)
+    if (slots.every((s) => !s.worker)) exit(exitCode())
   }
 
   const onSignal = (signal: NodeJS.Signals) => {
