@@ -402,8 +402,9 @@ describe('workers', () => {
   it.each([
     [{ workers: 0 }, 'workers', 'a whole number of worker processes from 1 to 1024, or "auto"'],
     [{ workers: 'all' }, 'workers', 'a whole number of worker processes from 1 to 1024, or "auto"'],
-    [{ workers: 2 }, 'workers', 'workers is 2 but redisUrl is not set: each worker process would keep its own rate limits, API keys'],
-    [{ workers: 'auto' }, 'workers', 'workers is "auto" but redisUrl is not set'],
+    [{ workers: 2 }, 'workers', 'workers is 2 but no Redis is configured: each worker process would keep its own rate limits, API keys'],
+    [{ workers: 'auto' }, 'workers', 'workers is "auto" but no Redis is configured'],
+    [{ workers: 2, redis: { cluster: ['10.0.0.1:7000'] }, keys: { store: 'file' } }, 'keys.store', 'keys.store is "file" with workers 2'],
     [{ workers: 2, redisUrl, keys: { store: 'file' } }, 'keys.store', 'keys.store is "file" with workers 2: each worker would see only'],
     [{ workers: 2, redisUrl, keys: { store: 'memory' } }, 'keys.store', 'keys.store is "memory" with workers 2'],
   ])('%j → ConfigError at %s', (fields, path, message) => {

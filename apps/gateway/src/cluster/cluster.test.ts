@@ -138,10 +138,10 @@ describe.skipIf(!redisAvailable())('--workers 2 with Redis', () => {
 })
 
 describe('--workers refused or given up', () => {
-  it('without Redis: exits 1 naming workers and redisUrl, before forking anything', async () => {
+  it('without Redis: exits 1 naming workers and Redis, before forking anything', async () => {
     const run = launch({ TOLLGATE_WORKERS: '2', PORT: '0', HOST: '127.0.0.1' })
     expect(await run.exited).toBe(1)
-    expect(run.output()).toContain('invalid config: workers is 2 but redisUrl is not set')
+    expect(run.output()).toContain('invalid config: workers is 2 but no Redis is configured')
     expect(run.output()).toContain('a limit of 100 would admit 100 per worker')
     expect(run.output()).not.toContain('listening')
   })
