@@ -127,7 +127,7 @@ export class APIGateway {
     this.app = this.#createApp()
   }
 
-  /** The shared Redis client when `redisUrl` is set (for custom stores and middleware). */
+  /** The shared Redis client when `redisUrl` or `redis` is set (an ioredis Cluster, typed as Redis, for `redis.cluster`). */
   get redis(): GatewayStores['redis'] {
     return this.#stores.redis
   }
