@@ -128,6 +128,16 @@ describe.skipIf(!redisAvailable())('shared stores on a 3-master Redis Cluster', 
     expect(await store.consumeMany(entries)).toMatchObject({ allowed: false, ruleIndex: 1, limit: 2 })
     await store.reset('caller-b')
     expect(await store.consume('caller-b', rules, 1)).toMatchObject({ allowed: true, remaining: 1 })
+    // A prefix with its own hash tag puts every key in one slot: the decision stays all-or-nothing across keys.
+    const tagged = new RedisStore({ client, prefix: `{t${Date.now()}}` })
+    const one = [{ algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 1, windowMs: 60_000 }]
+    const both = [
+      { key: 'tenant-a', scope: 'route:r', rules: wide, cost: 1 },
+      { key: 'caller-b', rules: one, cost: 1 },
+    ]
+    expect(await tagged.consumeMany(both)).toMatchObject({ allowed: true })
+    expect(await tagged.consumeMany(both)).toMatchObject({ allowed: false, ruleIndex: 1 })
+    expect(await tagged.consumeMany([both[0]!])).toMatchObject({ allowed: true, remaining: 98 })
   })
 
   it('upstream limits share the budget, the AIMD rate and the pause across instances on the cluster', async () => {
