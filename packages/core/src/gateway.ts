@@ -264,7 +264,7 @@ export class APIGateway {
     return this
   }
 
-  /** Adds a section to /_health (e.g. a store's connectivity). */
+  /** Adds a section to /_health (e.g. a store's connectivity); a section with `status: 'degraded'` makes the whole 'degraded'. */
   addHealthCheck(name: string, report: () => unknown): this {
     this.#health.set(name, report)
     return this
