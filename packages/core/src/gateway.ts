@@ -128,7 +128,7 @@ export class APIGateway {
     this.#listeners = new GatewayListeners({ options, logger: this.logger, fetch: this.fetch, adminFetch: this.adminApp?.fetch, tunnels })
   }
 
-  /** The shared Redis client when `redisUrl` is set (for custom stores and middleware). */
+  /** The shared Redis client when `redisUrl` or `redis` is set (an ioredis Cluster, typed as Redis, for `redis.cluster`). */
   get redis(): GatewayStores['redis'] {
     return this.#stores.redis
   }
@@ -265,7 +265,7 @@ export class APIGateway {
     return this
   }
 
-  /** Adds a section to /_health (e.g. a store's connectivity). */
+  /** Adds a section to /_health (e.g. a store's connectivity); a section with `status: 'degraded'` makes the whole 'degraded'. */
   addHealthCheck(name: string, report: () => unknown): this {
     this.#health.set(name, report)
     return this
