@@ -1,5 +1,5 @@
-// Shared by the failover suites: 2 rate-limited gateways on one Redis option, steady load, and the checks a failover must pass.
-import { expect } from 'vitest'
+// The failover suites' common part: 2 rate-limited gateways on one Redis option, load across a failover, and its checks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APIGateway } from '../gateway.js'
 import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 import { RateLimitAlgorithm } from '../limiter/types.js'
@@ -38,7 +38,7 @@ export interface Fleet {
 }
 
 /** Starts 2 gateways on `redis` with the default store options and a `/api` route limited to `limit` per hour per `x-run`. */
-export const startFleet = async (redis: RedisOption, limit: number): Promise<Fleet> => {
+const startFleet = async (redis: RedisOption, limit: number): Promise<Fleet> => {
   const upstream: MockUpstream = await startMockUpstream()
   const gateways: Fleet['gateways'] = []
   for (let i = 0; i < 2; i++) {
@@ -108,7 +108,7 @@ export const startFleet = async (redis: RedisOption, limit: number): Promise<Fle
  * request answered (200 or 429, never a 5xx or a hang) within the store deadline plus slack; each gateway logged,
  * since `logMarks`, exactly one outage and one recovery, in its own words (no client internals).
  */
-export const expectFailoverHandled = (fleet: Fleet, samples: LoadSample[], killedAt: number, logMarks: number[]) => {
+const expectFailoverHandled = (fleet: Fleet, samples: LoadSample[], killedAt: number, logMarks: number[]) => {
   const bad = samples.filter((s) => s.status !== 200 && s.status !== 429)
   expect(bad, JSON.stringify(bad.slice(0, 5))).toEqual([])
   const slowest = Math.max(...samples.map((s) => s.ms))
@@ -127,3 +127,53 @@ export const expectFailoverHandled = (fleet: Fleet, samples: LoadSample[], kille
     expect(since.join('\n')).not.toMatch(/ECONNREFUSED|CLUSTERDOWN|Connection is closed|sentinels are unreachable|ioredis/)
   })
 }
+
+export interface FailoverSetup {
+  /** The gateways' `redis` option. */
+  redis: RedisOption
+  /** Kills the master holding caller `run`'s keys (SIGKILL) and resolves once a replica has taken over. */
+  failover(run: string): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * A failover suite: 2 gateways on `start()`'s Redis with the default store options, exact before; then the master
+ * killed under load must be handled (see expectFailoverHandled) and the limit exact again after, decided by Redis.
+ * @example
+ * describeFailover('Sentinel failover', async () => { … return { redis: { sentinels, name }, failover, close } })
+ */
+export const describeFailover = (title: string, start: () => Promise<FailoverSetup>, options: { skip: boolean }) =>
+  describe.skipIf(options.skip)(title, () => {
+    const LIMIT = 50
+    let setup: FailoverSetup
+    let fleet: Fleet
+
+    beforeAll(async () => {
+      setup = await start()
+      fleet = await startFleet(setup.redis, LIMIT)
+    }, 30_000)
+    afterAll(async () => {
+      await fleet?.close()
+      await setup?.close()
+    })
+
+    it('exact across both gateways', async () => {
+      expect(await fleet.admitted('before')).toBe(LIMIT)
+    })
+
+    it('master killed mid-load: answered within the store deadline, one outage and one recovery logged, exact again after', async () => {
+      const load = fleet.load('load')
+      await sleep(300)
+      const marks = fleet.gateways.map((g) => g.lines.length)
+      const killedAt = performance.now()
+      await setup.failover('load')
+      await fleet.untilStore('up', 15_000)
+      await sleep(300)
+      const samples = await load.stop()
+
+      expectFailoverHandled(fleet, samples, killedAt, marks)
+      const before = fleet.fallbackDecisions()
+      expect(await fleet.admitted('after')).toBe(LIMIT)
+      expect(fleet.fallbackDecisions()).toEqual(before) // Redis decided, not the fallback
+    }, 40_000)
+  })
