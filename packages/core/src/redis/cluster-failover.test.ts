@@ -32,6 +32,7 @@ describeFailover(
         const masters = [...(await cluster.roles()).values()].filter((role) => role === 'master')
         if (masters.length !== 3) throw new Error(`${masters.length} masters after the failover, expected 3`)
       },
+      everyGatewayLogs: false,
       close: () => cluster.close(),
     }
   },

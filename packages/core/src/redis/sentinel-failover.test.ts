@@ -14,6 +14,7 @@ describeFailover(
         const promoted = await setup.waitForFailover(old)
         if (promoted.port === old.port) throw new Error('the sentinels still name the killed master')
       },
+      everyGatewayLogs: true,
       close: () => setup.close(),
     }
   },
