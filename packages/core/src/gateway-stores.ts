@@ -21,6 +21,7 @@ import { gateCacheStore } from './redis/gated-cache-store.js'
 import { watchRedisTopology } from './redis/topology-check.js'
 
 export interface GatewayStores {
+  /** The shared client (`redisUrl` or `redis`); an ioredis Cluster for `redis.cluster` (`isCluster` true). */
   redis: Redis | undefined
   /** Rate limits and upstream budgets; guarded (timeout + failure policy) when it is Redis. */
   rateLimit: RateLimitStore

@@ -127,7 +127,7 @@ export class APIGateway {
     this.app = this.#createApp()
   }
 
-  /** The shared Redis client when `redisUrl` is set (for custom stores and middleware). */
+  /** The shared Redis client when `redisUrl` or `redis` is set (an ioredis Cluster, typed as Redis, for `redis.cluster`). */
   get redis(): GatewayStores['redis'] {
     return this.#stores.redis
   }
@@ -264,7 +264,7 @@ export class APIGateway {
     return this
   }
 
-  /** Adds a section to /_health (e.g. a store's connectivity). */
+  /** Adds a section to /_health (e.g. a store's connectivity); a section with `status: 'degraded'` makes the whole 'degraded'. */
   addHealthCheck(name: string, report: () => unknown): this {
     this.#health.set(name, report)
     return this

@@ -2,6 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { APIGateway } from '../gateway.js'
 import { RedisCacheStore } from '../cache/redis-cache-store.js'
+import { RedisStore } from '../limiter/store/redis-store.js'
+import { RateLimitAlgorithm } from '../limiter/types.js'
 import { UpstreamGovernor } from '../upstream-limits/governor.js'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
@@ -108,6 +110,34 @@ describe.skipIf(!redisAvailable())('shared stores on a 3-master Redis Cluster', 
     expect(purged.json()).toEqual({ purged: 15 })
     expect(await store.size()).toBe(15)
     for (const path of paths) expect((await get(a.url, path)).headers['x-cache']).toBe(path.includes('users') ? 'MISS' : 'HIT')
+  })
+
+  it('a decision over two callers (two slots) has no CROSSSLOT: decided key by key, denial reported with its rule; reset() finds every state', async () => {
+    const client = await clusterClient()
+    const store = new RedisStore({ client, prefix: `x${Date.now()}` })
+    expect(await client.call('CLUSTER', 'KEYSLOT', '{tenant-a}')).not.toBe(await client.call('CLUSTER', 'KEYSLOT', '{caller-b}'))
+    const rules = [{ algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 2, windowMs: 60_000 }]
+    const wide = [{ algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 100, windowMs: 60_000 }]
+    // 'tenant-a' and 'caller-b' hash to different slots: a single script over both would be refused.
+    const entries = [
+      { key: 'tenant-a', scope: 'route:r', rules: wide, cost: 1 },
+      { key: 'caller-b', rules, cost: 1 },
+    ]
+    expect(await store.consumeMany(entries)).toMatchObject({ allowed: true, remaining: 1, ruleIndex: 1 })
+    expect(await store.consumeMany(entries)).toMatchObject({ allowed: true, remaining: 0, ruleIndex: 1 })
+    expect(await store.consumeMany(entries)).toMatchObject({ allowed: false, ruleIndex: 1, limit: 2 })
+    await store.reset('caller-b')
+    expect(await store.consume('caller-b', rules, 1)).toMatchObject({ allowed: true, remaining: 1 })
+    // A prefix with its own hash tag puts every key in one slot: the decision stays all-or-nothing across keys.
+    const tagged = new RedisStore({ client, prefix: `{t${Date.now()}}` })
+    const one = [{ algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 1, windowMs: 60_000 }]
+    const both = [
+      { key: 'tenant-a', scope: 'route:r', rules: wide, cost: 1 },
+      { key: 'caller-b', rules: one, cost: 1 },
+    ]
+    expect(await tagged.consumeMany(both)).toMatchObject({ allowed: true })
+    expect(await tagged.consumeMany(both)).toMatchObject({ allowed: false, ruleIndex: 1 })
+    expect(await tagged.consumeMany([both[0]!])).toMatchObject({ allowed: true, remaining: 98 })
   })
 
   it('upstream limits share the budget, the AIMD rate and the pause across instances on the cluster', async () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../errors.js'
 import { APIGateway } from '../gateway.js'
@@ -61,6 +62,25 @@ describe('resolveRedisOption', () => {
     expect(() => new APIGateway({ redis: { sentinels: [{ host: 's', port: 26379 }] } as never })).toThrow(
       /options\.redis\.name is required/,
     )
+  })
+})
+
+describe.skipIf(!redisAvailable())('a given ioredis instance', () => {
+  it('is used by every store as it is, and left open on stop()', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const gateway = new APIGateway({ redis: client, logger: captureLogger() })
+    try {
+      await gateway.ready({ timeoutMs: 5_000 })
+      const { key } = await gateway.apiKeyManager.createApiKeyWithId('app')
+      expect(await gateway.apiKeyManager.validateApiKey(key)).not.toBeNull()
+      expect(await client.exists(`tollgate:keys`)).toBe(1)
+      await gateway.stop()
+      expect(await client.ping()).toBe('PONG')
+    } finally {
+      client.disconnect()
+      await server.close()
+    }
   })
 })
 

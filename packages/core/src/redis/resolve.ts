@@ -1,7 +1,7 @@
 // Turns `redisUrl` / `redis` into one connection spec (TLS files read once, here), without loading ioredis.
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../errors.js'
-import type { RedisConfig, RedisInstance, RedisOption, RedisTLSConfig } from './schema.js'
+import { isRedisInstance, type RedisConfig, type RedisInstance, type RedisOption, type RedisTLSConfig } from './schema.js'
 
 /** Node's tls.connect options built from `tls`: ca, cert and key as PEM text. */
 export interface RedisTLS {
@@ -96,7 +96,8 @@ export const resolveRedisOption = (options: {
     })
   if (redisUrl !== undefined) return { kind: 'url', url: redisUrl }
   if (redis === undefined) return undefined
-  if (!('url' in redis) && !('cluster' in redis) && !('sentinels' in redis)) return { kind: 'instance', client: redis }
+  // Checked first: an ioredis client has a cluster() method, so `'cluster' in redis` would not tell them apart.
+  if (isRedisInstance(redis)) return { kind: 'instance', client: redis }
   const config = redis as RedisConfig
   const tls = resolveTLS(config.tls, 'options.redis.tls')
   if ('url' in config) return withOptions(withTLS({ kind: 'url' as const, url: config.url }, tls), config.options)

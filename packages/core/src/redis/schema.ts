@@ -1,4 +1,5 @@
 // The `redis` gateway option: one Redis (URL), a Redis Cluster, a Sentinel group, or a ready ioredis client.
+import { isStoreConnection } from '../limiter/store/connection.js'
 import { boolean, instance, integer, text, z } from '../schema/kit.js'
 
 const URL_FORM = 'a redis:// or rediss:// URL such as "redis://127.0.0.1:6379"'
@@ -87,11 +88,7 @@ export interface RedisInstance {
 }
 
 export const isRedisInstance = (value: unknown): value is RedisInstance =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as RedisInstance).status === 'string' &&
-  typeof (value as RedisInstance).evalsha === 'function' &&
-  typeof (value as RedisInstance).on === 'function'
+  isStoreConnection(value) && typeof (value as unknown as RedisInstance).evalsha === 'function'
 
 /** The `redis` gateway option: a config form, or a ready ioredis `Redis`/`Cluster` (the caller keeps owning it). */
 export const redisOptionSchema = z.union(

@@ -40,10 +40,13 @@ const isNoScript = (error: unknown): boolean => error instanceof Error && error.
 export class RedisStore implements RateLimitStore {
   readonly prefix: string
   readonly #client: RedisScriptClient
+  /** On a cluster, keys with different hash tags are different slots, unless the prefix's own tag puts all in one. */
+  readonly #slotPerKey: boolean
 
   constructor(options: RedisStoreOptions) {
     this.#client = options.client
     this.prefix = options.prefix ?? 'tollgate'
+    this.#slotPerKey = isClusterClient(options.client) && !/^[^{]*\{[^}]+\}/.test(this.prefix)
   }
 
   /** The Redis key holding rule `ruleIndex` of `key` (in `scope`). */
@@ -56,8 +59,7 @@ export class RedisStore implements RateLimitStore {
   }
 
   async consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
-    if (entries.length < 2 || !isClusterClient(this.#client) || entries.every((entry) => entry.key === entries[0]!.key))
-      return this.#decide(entries)
+    if (entries.length < 2 || !this.#slotPerKey || entries.every((entry) => entry.key === entries[0]!.key)) return this.#decide(entries)
     // Different hash tags are different slots: one script per key, as callMany does for a store without consumeMany.
     let last: LimitDecision | undefined
     let offset = 0
