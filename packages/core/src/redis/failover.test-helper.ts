@@ -1,5 +1,5 @@
-// Shared by the failover suites: 2 rate-limited gateways on one Redis option, steady load, and the checks a failover must pass.
-import { expect } from 'vitest'
+// The failover suites' common part: 2 rate-limited gateways on one Redis option, load across a failover, and its checks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APIGateway } from '../gateway.js'
 import { DEFAULT_STORE_TIMEOUT_MS } from '../limiter/store/deadline.js'
 import { RateLimitAlgorithm } from '../limiter/types.js'
@@ -38,7 +38,7 @@ export interface Fleet {
 }
 
 /** Starts 2 gateways on `redis` with the default store options and a `/api` route limited to `limit` per hour per `x-run`. */
-export const startFleet = async (redis: RedisOption, limit: number): Promise<Fleet> => {
+const startFleet = async (redis: RedisOption, limit: number): Promise<Fleet> => {
   const upstream: MockUpstream = await startMockUpstream()
   const gateways: Fleet['gateways'] = []
   for (let i = 0; i < 2; i++) {
@@ -105,25 +105,89 @@ export const startFleet = async (redis: RedisOption, limit: number): Promise<Fle
 
 /**
  * What a failover must look like from outside, for load `samples` taken across it (killed at `killedAt`): every
- * request answered (200 or 429, never a 5xx or a hang) within the store deadline plus slack; each gateway logged,
- * since `logMarks`, exactly one outage and one recovery, in its own words (no client internals).
+ * request answered (200 or 429, never a 5xx or a hang) within the store deadline plus slack, by the fallback on
+ * every gateway while the master was gone; since `marks`, each gateway logged at most one outage, each outage
+ * one recovery, in the gateway's own words (no client internals), and with `everyGatewayLogs` exactly one each.
  */
-export const expectFailoverHandled = (fleet: Fleet, samples: LoadSample[], killedAt: number, logMarks: number[]) => {
+const expectFailoverHandled = (
+  fleet: Fleet,
+  samples: LoadSample[],
+  killedAt: number,
+  marks: { lines: number[]; fallback: number[] },
+  everyGatewayLogs: boolean,
+) => {
   const bad = samples.filter((s) => s.status !== 200 && s.status !== 429)
   expect(bad, JSON.stringify(bad.slice(0, 5))).toEqual([])
   const slowest = Math.max(...samples.map((s) => s.ms))
   expect(slowest, `slowest request ${Math.round(slowest)} ms`).toBeLessThan(DEFAULT_STORE_TIMEOUT_MS + SLACK_MS)
   expect(samples.filter((s) => s.at > killedAt).length).toBeGreaterThan(10) // traffic ran through the failover
-  fleet.gateways.forEach(({ lines }, i) => {
-    const since = lines.slice(logMarks[i])
-    expect(
-      since.filter((l) => /unavailable/.test(l)),
-      since.join('\n'),
-    ).toEqual([expect.stringMatching(/^redis unavailable \(/)])
+  fleet.fallbackDecisions().forEach((count, i) => expect(count).toBeGreaterThan(marks.fallback[i]!))
+  const outages = fleet.gateways.map(({ lines }, i) => {
+    const since = lines.slice(marks.lines[i])
+    const down = since.filter((l) => /unavailable/.test(l))
+    expect(down, since.join('\n')).toEqual(down.length ? [expect.stringMatching(/^redis unavailable \(/)] : [])
     expect(
       since.filter((l) => /available again/.test(l)),
       since.join('\n'),
-    ).toHaveLength(1)
+    ).toHaveLength(down.length)
     expect(since.join('\n')).not.toMatch(/ECONNREFUSED|CLUSTERDOWN|Connection is closed|sentinels are unreachable|ioredis/)
+    return down.length
   })
+  expect(outages).toEqual(everyGatewayLogs ? outages.map(() => 1) : expect.arrayContaining([1]))
 }
+
+export interface FailoverSetup {
+  /** The gateways' `redis` option. */
+  redis: RedisOption
+  /** Kills the master holding caller `run`'s keys (SIGKILL) and resolves once a replica has taken over. */
+  failover(run: string): Promise<void>
+  /**
+   * Whether every gateway must log the outage: true when the connection drops (Sentinel). On a cluster a dead
+   * master's slots just stop answering, and a gateway logs an outage only when its failures are sustained (see
+   * GuardedStore); with fewer, each failing decision still goes to the fallback.
+   */
+  everyGatewayLogs: boolean
+  close(): Promise<void>
+}
+
+/**
+ * A failover suite: 2 gateways on `start()`'s Redis with the default store options, exact before; then the master
+ * killed under load must be handled (see expectFailoverHandled) and the limit exact again after, decided by Redis.
+ * @example
+ * describeFailover('Sentinel failover', async () => { … return { redis: { sentinels, name }, failover, close } })
+ */
+export const describeFailover = (title: string, start: () => Promise<FailoverSetup>, options: { skip: boolean }) =>
+  describe.skipIf(options.skip)(title, () => {
+    const LIMIT = 50
+    let setup: FailoverSetup
+    let fleet: Fleet
+
+    beforeAll(async () => {
+      setup = await start()
+      fleet = await startFleet(setup.redis, LIMIT)
+    }, 30_000)
+    afterAll(async () => {
+      await fleet?.close()
+      await setup?.close()
+    })
+
+    it('exact across both gateways', async () => {
+      expect(await fleet.admitted('before')).toBe(LIMIT)
+    })
+
+    it('master killed mid-load: answered within the store deadline, one outage and one recovery logged, exact again after', async () => {
+      const load = fleet.load('load')
+      await sleep(300)
+      const marks = { lines: fleet.gateways.map((g) => g.lines.length), fallback: fleet.fallbackDecisions() }
+      const killedAt = performance.now()
+      await setup.failover('load')
+      await fleet.untilStore('up', 15_000)
+      await sleep(300)
+      const samples = await load.stop()
+
+      expectFailoverHandled(fleet, samples, killedAt, marks, setup.everyGatewayLogs)
+      const before = fleet.fallbackDecisions()
+      expect(await fleet.admitted('after')).toBe(LIMIT)
+      expect(fleet.fallbackDecisions()).toEqual(before) // Redis decided, not the fallback
+    }, 40_000)
+  })

@@ -71,7 +71,13 @@ export const startRedisSentinel = async (options: RedisSentinelOptions = {}): Pr
   const launch = async (command: 'redis-server' | 'redis-sentinel', args: string[], port: number) => {
     const child = spawn(command, args, { stdio: 'ignore' })
     processes.set(port, child)
-    await waitForPort(port, 5_000)
+    // A missing binary or a bad config fails at once, not after the port wait.
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (error) => reject(new Error(`startRedisSentinel: ${command} did not start (${error.message})`)))
+      child.once('exit', (code) => reject(new Error(`startRedisSentinel: ${command} on port ${port} exited with ${code}`)))
+    })
+    failed.catch(() => {}) // only the start is raced: a later exit (killMaster) is expected
+    await Promise.race([waitForPort(port, 5_000), failed])
   }
   const kill = async (port: number) => {
     const child = processes.get(port)
@@ -101,7 +107,14 @@ export const startRedisSentinel = async (options: RedisSentinelOptions = {}): Pr
       await sleep(100)
     }
   }
+  // A test run that ends without close() (a crash, a missed afterAll) must not leave servers behind.
+  const killAll = () => {
+    for (const child of processes.values()) child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.once('exit', killAll)
   const close = async () => {
+    process.off('exit', killAll)
     await Promise.all([...processes.keys()].map(kill))
     rmSync(dir, { recursive: true, force: true })
   }
