@@ -8,7 +8,7 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../metrics/prometheus
 import { healthSummary } from '../ops/health-report.js'
 import { listUpstreamPresets } from '../upstream-limits/presets.js'
 import type { EndpointSource } from './endpoint-source.js'
-import { STATUS_APPS } from './status-apps.js'
+import { STATUS_APPS, type StatusApp } from './status-apps.js'
 
 export type { EndpointSource } from './endpoint-source.js'
 
@@ -23,6 +23,8 @@ export interface SurfaceOptions {
   /** Whether /_metrics*, /_upstreams* and /_health's details answer without the admin token (asked per request:
    * it depends on the address start() bound). */
   isPublic(): boolean
+  /** Sub-apps served with the status endpoints. Default STATUS_APPS (status-apps.ts). */
+  statusApps?: readonly StatusApp[]
 }
 
 const NO_STORE = { 'cache-control': 'no-store' }
@@ -31,7 +33,8 @@ const NOT_PUBLIC =
 const ADMIN_ONLY = 'Not found: this endpoint is served on the admin listener (adminPort)'
 
 /** Mounts the built-in endpoints of `surface` on `app`, before the catch-all route handler. */
-export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource, { surface, isPublic }: SurfaceOptions): void => {
+export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource, options: SurfaceOptions): void => {
+  const { surface, isPublic, statusApps = STATUS_APPS } = options
   const adminToken = gateway.options.adminToken
   const tokenValid = adminToken ? hasToken(adminToken) : () => false
   // Load balancers probe these without credentials, on whichever port they can reach.
@@ -46,7 +49,7 @@ export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource, { surf
     return c.json(mayRead ? full : healthSummary(full), 200, NO_STORE)
   })
   if (surface === 'traffic') {
-    const paths = ['/_admin', '/_metrics', '/_upstreams', ...STATUS_APPS.map((s) => s.path)]
+    const paths = ['/_admin', '/_metrics', '/_upstreams', ...statusApps.map((s) => s.path)]
     for (const path of paths)
       app.all(`${path}/*`, (c) => jsonError(c, 404, 'not_found', ADMIN_ONLY)).all(path, (c) => jsonError(c, 404, 'not_found', ADMIN_ONLY))
     return
@@ -67,7 +70,7 @@ export const mountBuiltInEndpoints = (app: Hono, gateway: EndpointSource, { surf
   const upstreamAccess = checkToken ?? statusAccess
   app.get('/_upstreams', upstreamAccess, (c: Context) => c.json(gateway.upstreamStatus()))
   app.get('/_upstreams/presets', upstreamAccess, (c: Context) => c.json(listUpstreamPresets(gateway.options.upstreamPresets)))
-  for (const status of STATUS_APPS) {
+  for (const status of statusApps) {
     const sub = status.create(gateway)
     if (sub) app.route(status.path, sub)
   }
