@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { APIGateway } from '../gateway.js'
 import { BUSY_ADMIN_TOKEN, startBusyGateway } from '../testing/busy-gateway.test-helper.js'
 import { captureLogger, createHarness } from '../testing/gateway-harness.js'
+import { DASHBOARD_JS } from './assets/script.js'
 import { dashboardApp } from './dashboard-app.js'
 import type { DashboardData } from './data.js'
 
@@ -43,6 +44,11 @@ describe('/_dashboard', () => {
     expect(data.process?.heapUsedBytes).toBeGreaterThan(0)
     // The admin token never appears in what the gateway logged.
     expect(JSON.stringify(busy.gateway.logger)).not.toContain(BUSY_ADMIN_TOKEN)
+  })
+
+  it('ships a script that parses (it lives in a template string, where a stray escape goes unnoticed by tsc)', () => {
+    expect(() => new Function(DASHBOARD_JS)).not.toThrow()
+    expect(DASHBOARD_JS).not.toMatch(/innerHTML|eval\(/)
   })
 
   it('does not exist without an admin token', async () => {

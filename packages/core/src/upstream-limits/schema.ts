@@ -30,7 +30,7 @@ export const upstreamLimitSchema = z.strictObject({
   burstSize: positive().optional(),
   /** Split the budget across active callers (deficit round-robin). Default true. */
   fairShare: boolean().optional(),
-  /** Request header naming the caller. Fallback: client IP + '|' + user-agent. */
+  /** Request header naming the caller. Fallback: the API key id (key:<id>), else client IP + '|' + user-agent (anon:…). */
   callerHeader: headerName().optional(),
   /** Longest a request waits for budget, in ms; beyond → 503 upstream_queue_timeout + Retry-After. Default 60 000. */
   maxWaitMs: number(0).optional(),

@@ -94,7 +94,13 @@ export const DASHBOARD_JS = `'use strict'
         const rps = rate(Object.assign({ time: data.time }, r), before.get(r.id), 'requests')
         const points = rps === null ? series.get('route:' + r.id) || [] : remember('route:' + r.id, data.time, rps)
         const looked = r.cacheHits + r.cacheMisses
-        const targets = el('span', null, ...r.targets.map((t) => el('span', { title: t.url }, badge(t.breaker === 'CLOSED' ? (t.healthy ? (t.draining ? 'draining' : 'up') : 'down') : t.breaker))))
+        const targets = el(
+          'span',
+          null,
+          ...r.targets.map((t) =>
+            el('span', { class: 'target', title: t.url }, badge(t.breaker === 'CLOSED' ? (t.healthy ? (t.draining ? 'draining' : 'up') : 'down') : t.breaker), el('span', { class: 'muted', text: new URL(t.url).host })),
+          ),
+        )
         return el(
           'tr',
           { 'data-route': r.id },

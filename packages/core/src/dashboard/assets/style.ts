@@ -26,6 +26,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg.spark { width: 120px; height: 28px; vertical-align: middle; }
 svg.spark polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 .bar { display: inline-block; height: 8px; background: var(--accent); border-radius: 4px; vertical-align: middle; margin-right: 6px; }
+.target { margin-right: 10px; font-size: 12px; }
 .caller { display: flex; align-items: center; gap: 6px; font-size: 12px; }
 button, input { font: inherit; color: var(--text); background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
 button { cursor: pointer; }
