@@ -14,8 +14,9 @@ import { heading, runSuite, writeResults } from '../lib/suite.js'
 import { startTarget, type RunningTarget, type StatsSample } from '../lib/target.js'
 import { BENCH_PATH, BENCH_PREFIX, DECOY_PREFIXES, DECOY_UPSTREAM } from '../targets/shared.js'
 
-// Each worker warms its own JIT: a longer warm-up than the single-process suites.
-const settings = benchSettings({ rounds: 5, durationS: 4, warmupS: 3 })
+// Each worker warms its own JIT on half the requests: with 3 s, --workers 2 still ran at a fifth of its speed in the
+// first rounds here, so the warm-up is longer than the single-process suites'.
+const settings = benchSettings({ rounds: 5, durationS: 4, warmupS: 8 })
 const main = new URL('../../apps/gateway/src/main.ts', import.meta.url)
 /** WORKERS_UPSTREAM=node uses the node:http upstream of the other suites; default raw (see the suite's output). */
 const upstreamKind = process.env.WORKERS_UPSTREAM === 'node' ? 'node' : 'raw'

@@ -16,16 +16,16 @@ export type CLICommand =
   | { command: 'check'; config: string }
 
 export const HELP = `Usage:
-  tollgate [--config FILE] [--port N] [--host ADDR] [--workers N|auto]   start the gateway
-  tollgate check FILE                                 validate FILE, print its routes, exit 0 (valid) or 1
+  tollgate [--config FILE] [--port N] [--host ADDR] [--workers N]   start the gateway
+  tollgate check FILE                                              validate FILE, print its routes, exit 0 (valid) or 1
   tollgate --help | --version
 
 Options:
   -c, --config FILE   config file (.json, .yaml, .yml, .ts, .js); default: TOLLGATE_CONFIG, else the demo config
   -p, --port N        port to listen on (wins over PORT and the file; 0 picks a free one)
       --host ADDR     interface to bind (wins over HOST and the file)
-      --workers N     gateway processes sharing the port, or "auto" (one per core); above 1 needs Redis.
-                      Wins over TOLLGATE_WORKERS and the file; default 1 (one process)
+      --workers N     gateway processes sharing the port, or "auto" (one per core); above 1 needs redisUrl
+                      (wins over TOLLGATE_WORKERS and the file; default 1: one process, no cluster)
   -h, --help          this text
   -v, --version       the version
 
