@@ -1,10 +1,13 @@
 // Access logs: one record per request with what the stages decided — and never a key, a query, Authorization or a cookie.
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
-import { AccessLog, type AccessLogRecord } from './access-log.js'
+import { AccessLog, type AccessLogRecord, jsonAccessLogger } from './access-log.js'
 
 const h = createHarness()
 afterEach(() => h.close())
@@ -160,6 +163,20 @@ describe('access log', () => {
     expect(lines).toHaveLength(1)
     expect(lines[0]!.match(/"time":/g)).toHaveLength(1)
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, method: 'GET', path: '/api/x', status: 200 })
+  })
+
+  it('jsonAccessLogger writes one JSON line per record to a file, the lines of a turn in one write', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tollgate-access-')), 'access.log')
+    const up = await h.upstream()
+    const { url } = await h.gateway((g) => g.registerRoute('/api', up.url), { accessLog: { logger: jsonAccessLogger(file) } })
+    await Promise.all([rawRequest(url, '/api/a'), rawRequest(url, '/api/b')])
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3), { timeout: 5_000 })
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(lines.map((l) => l.path).sort()).toEqual(['/api/a', '/api/b'])
+    for (const line of lines) expect(Object.keys(line)[0]).toBe('time')
   })
 
   it('built-in endpoints are logged too', async () => {
