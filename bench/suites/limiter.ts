@@ -101,7 +101,9 @@ const main = async () => {
       if (concurrency !== 256) continue
       // Issue 12's aim: one round trip per decision, auto-pipelined, at least 0.8x what a bare GET achieves.
       const share = rates['tollgate RedisStore sliding window']! / rates['plain ioredis GET (one round trip, reference)']!
-      console.log(`  tollgate RedisStore sliding window / plain ioredis GET: ${share.toFixed(2)}x (aim >= 0.80: ${share >= 0.8 ? 'met' : 'NOT met'})`)
+      console.log(
+        `  tollgate RedisStore sliding window / plain ioredis GET: ${share.toFixed(2)}x (aim >= 0.80: ${share >= 0.8 ? 'met' : 'NOT met'})`,
+      )
     }
   } finally {
     for (const client of clients) client.disconnect()
