@@ -13,7 +13,7 @@ export interface RedisClientOptions extends RedisOptions {
 /**
  * Creates the gateway's Redis client: no offline queue (a command during an outage fails at once, nothing is
  * replayed after reconnect and memory stays flat), no per-command retries, reconnects forever with capped
- * exponential backoff (50 ms doubling to `maxReconnectDelayMs`), connects at once, auto-pipelines, logs an outage once and its
+ * exponential backoff (50 ms doubling to `maxReconnectDelayMs`), connects at once, logs an outage once and its
  * recovery once. Callers own the client: `await client.quit()` on shutdown.
  * @example
  * const redis = createRedisClient(options.redisUrl, { logger })
@@ -27,8 +27,6 @@ export const createRedisClient = (url: string, options: RedisClientOptions = {})
     autoResendUnfulfilledCommands: false,
     lazyConnect: false,
     connectTimeout: 2_000,
-    // Commands issued in the same tick go out as one write (one syscall, one round trip for the batch).
-    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 16), maxReconnectDelayMs),
     ...redisOptions,
   })
