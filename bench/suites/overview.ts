@@ -34,16 +34,24 @@ interface Row {
 }
 
 const script = (file: string) => new URL(`../targets/${file}`, import.meta.url)
+/** Ten processes start at once (tsx compiling each) on a machine that may be busy: allow them time. */
+const readyTimeoutMs = 120_000
 const proxy =
   (name: string, file: string, env: Record<string, string> = {}) =>
   (context: Context) =>
-    startTarget({ name, script: script(file), env: { UPSTREAM_URL: context.upstream.origin, REDIS_URL: context.redisUrl, ...env } })
+    startTarget({
+      name,
+      script: script(file),
+      readyTimeoutMs,
+      env: { UPSTREAM_URL: context.upstream.origin, REDIS_URL: context.redisUrl, ...env },
+    })
 const tollgate =
   (name: string, scenario: string, redis = false) =>
   (context: Context) =>
     startTarget({
       name,
       script: script('tollgate.ts'),
+      readyTimeoutMs,
       env: { UPSTREAM_URL: context.upstream.origin, TOLLGATE_SCENARIO: scenario, ...(redis ? { REDIS_URL: context.redisUrl } : {}) },
     })
 
