@@ -1,7 +1,7 @@
 // What request IDs, trace propagation and the access log cost: Tollgate plain (IDs + traceparent, no log) vs the
 // same with the access log on (pino to a file, or /dev/null) and with tracing off, interleaved over rounds.
 import { statSync } from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -46,7 +46,8 @@ runSuite('observability', measuringTimeMs(settings, 5) + 90_000, async () => {
         `GET ${BENCH_PATH}; wrk -t${settings.threads} -c${settings.connections}, ${settings.rounds} round(s) × ${settings.durationS} s`,
     ),
   )
-  const logFile = join(await mkdtemp(join(tmpdir(), 'tollgate-bench-')), 'access.log')
+  const logDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-'))
+  const logFile = join(logDir, 'access.log')
   const upstream = await startTarget({ name: 'upstream', script: script('upstream.ts') })
   const tollgate = (name: string, env: Record<string, string> = {}) =>
     startTarget({ name, script: script('tollgate.ts'), env: { UPSTREAM_URL: upstream.origin, TOLLGATE_SCENARIO: 'plain', ...env } })
@@ -71,6 +72,7 @@ runSuite('observability', measuringTimeMs(settings, 5) + 90_000, async () => {
   const logged = summaries.get('access-log-file')!
   const requests = [...logged.samples, ...(logged.warmup ? [logged.warmup] : [])].reduce((sum, s) => sum + s.load.requests, 0)
   console.log(`access log file: ${bytes} bytes for ~${requests} requests (${requests ? Math.round(bytes / requests) : 0} bytes/line)`)
+  await rm(logDir, { recursive: true, force: true })
   if (bytes === 0) throw new Error('access-log-file: the access log file is empty')
   await writeResults('observability', { settings, summaries: [...summaries.values()] })
 })
