@@ -15,7 +15,7 @@ export interface RedisConnectionOptions {
 
 /**
  * No offline queue (a command during an outage fails at once, nothing is replayed after reconnect and memory stays
- * flat), no per-command retries, capped exponential backoff, connect at once, auto-pipelining.
+ * flat), no per-command retries, capped exponential backoff, connect at once.
  */
 const failFast = (maxReconnectDelayMs: number): RedisOptions => ({
   enableOfflineQueue: false,
@@ -23,8 +23,6 @@ const failFast = (maxReconnectDelayMs: number): RedisOptions => ({
   autoResendUnfulfilledCommands: false,
   lazyConnect: false,
   connectTimeout: 2_000,
-  // Commands issued in the same tick go out as one write (one syscall, one round trip for the batch).
-  enableAutoPipelining: true,
   retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 16), maxReconnectDelayMs),
 })
 
@@ -50,7 +48,6 @@ const build = (spec: Exclude<RedisConnectionSpec, { kind: 'instance' }>, maxReco
       const given = (spec.options ?? {}) as ClusterOptions
       const options: ClusterOptions = {
         enableOfflineQueue: false,
-        enableAutoPipelining: true,
         clusterRetryStrategy: (times) => retryStrategy!(times) ?? maxReconnectDelayMs,
         // A failover is a few seconds: each slot-map refresh must answer within the store deadline's order.
         slotsRefreshTimeout: 2_000,
