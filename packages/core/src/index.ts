@@ -3,7 +3,7 @@
 // /schema, /redis (ioredis-backed stores) and /testing.
 import './context.js'
 import './limiter/options.js'
-import './ops/schema.js'
+import './ops/options.js'
 import './observability/options.js'
 
 export { APIGateway } from './gateway.js'

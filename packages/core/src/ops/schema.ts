@@ -24,7 +24,3 @@ export const opsGatewaySchema = z.strictObject({
 })
 
 export type OpsOptions = zod.input<typeof opsGatewaySchema>
-
-declare module '../options.js' {
-  interface GatewayOptions extends OpsOptions {}
-}
