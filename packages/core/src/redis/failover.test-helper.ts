@@ -121,7 +121,11 @@ const expectFailoverHandled = (
   const slowest = Math.max(...samples.map((s) => s.ms))
   expect(slowest, `slowest request ${Math.round(slowest)} ms`).toBeLessThan(DEFAULT_STORE_TIMEOUT_MS + SLACK_MS)
   expect(samples.filter((s) => s.at > killedAt).length).toBeGreaterThan(10) // traffic ran through the failover
-  fleet.fallbackDecisions().forEach((count, i) => expect(count).toBeGreaterThan(marks.fallback[i]!))
+  const fallback = fleet.fallbackDecisions()
+  expect(
+    fallback.every((count, i) => count > marks.fallback[i]!),
+    `fallback decisions ${marks.fallback.join(',')} → ${fallback.join(',')}`,
+  ).toBe(true)
   const outages = fleet.gateways.map(({ lines }, i) => {
     const since = lines.slice(marks.lines[i])
     const down = since.filter((l) => /unavailable/.test(l))
