@@ -4,10 +4,13 @@ import type { Redis } from 'ioredis'
 import { RateLimitAlgorithm, type LimitDecision, type LimitEntry, type LimitRule, type RateLimitStore } from '../types.js'
 import { isClusterClient, scanEveryMaster, type ScanClient } from '../../redis/cluster.js'
 import { CONSUME_SCRIPT } from './consume-script.js'
+import { ScriptBatch, type BatchClient } from './script-batch.js'
 import { StoreError } from './store-error.js'
 
 /** The slice of ioredis the store uses (a Cluster client fits too: then `isCluster` is true and `nodes` lists its masters). */
-export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'> & Pick<ScanClient, 'isCluster' | 'nodes'>
+export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'> &
+  Pick<ScanClient, 'isCluster' | 'nodes'> &
+  Partial<Pick<Redis, 'pipeline'>>
 
 export interface RedisStoreOptions {
   /** Shared client; see createRedisClient(). The store never closes it. */
@@ -59,11 +62,15 @@ export class RedisStore implements RateLimitStore {
   readonly #client: RedisScriptClient
   /** On a cluster, keys with different hash tags are different slots, unless the prefix's own tag puts all in one. */
   readonly #slotPerKey: boolean
+  /** One Redis (not a cluster, whose pipelines must stay in one slot): the decisions of a loop turn share one write. */
+  readonly #batch: ScriptBatch | undefined
 
   constructor(options: RedisStoreOptions) {
     this.#client = options.client
     this.prefix = options.prefix ?? 'tollgate'
     this.#slotPerKey = isClusterClient(options.client) && !/^[^{]*\{[^}]+\}/.test(this.prefix)
+    const batchable = !isClusterClient(options.client) && typeof options.client.pipeline === 'function'
+    this.#batch = batchable ? new ScriptBatch(options.client as BatchClient, CONSUME_SCRIPT_SHA) : undefined
   }
 
   /** The Redis key holding rule `ruleIndex` of `key` (in `scope`). */
@@ -107,7 +114,8 @@ export class RedisStore implements RateLimitStore {
         argv.push(ALGORITHM_CODE[rule.algorithm], rule.limit, rule.windowMs, rule.burst ?? rule.limit, entry.cost)
     }
     try {
-      return this.#client.evalsha(CONSUME_SCRIPT_SHA, n, ...argv).then(toDecision, (error: unknown) => {
+      const call = this.#batch ? this.#batch.evalsha(n, argv) : this.#client.evalsha(CONSUME_SCRIPT_SHA, n, ...argv)
+      return call.then(toDecision, (error: unknown) => {
         // Script cache flushed (restart, SCRIPT FLUSH): EVAL runs it and caches it again in one round trip.
         if (!isNoScript(error)) throw storeError(error)
         return this.#client.eval(CONSUME_SCRIPT, n, ...argv).then(toDecision, (again: unknown) => {
