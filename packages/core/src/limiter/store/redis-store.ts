@@ -8,9 +8,7 @@ import { ScriptBatch, type BatchClient } from './script-batch.js'
 import { StoreError } from './store-error.js'
 
 /** The slice of ioredis the store uses (a Cluster client fits too: then `isCluster` is true and `nodes` lists its masters). */
-export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'> &
-  Pick<ScanClient, 'isCluster' | 'nodes'> &
-  Partial<Pick<Redis, 'pipeline'>>
+export type RedisScriptClient = Pick<Redis, 'evalsha' | 'eval' | 'script' | 'scan' | 'del'> & Pick<ScanClient, 'isCluster' | 'nodes'>
 
 export interface RedisStoreOptions {
   /** Shared client; see createRedisClient(). The store never closes it. */
@@ -62,15 +60,14 @@ export class RedisStore implements RateLimitStore {
   readonly #client: RedisScriptClient
   /** On a cluster, keys with different hash tags are different slots, unless the prefix's own tag puts all in one. */
   readonly #slotPerKey: boolean
-  /** One Redis (not a cluster, whose pipelines must stay in one slot): the decisions of a loop turn share one write. */
+  /** One Redis (a cluster client writes to several sockets): the decisions of a loop turn share one socket write. */
   readonly #batch: ScriptBatch | undefined
 
   constructor(options: RedisStoreOptions) {
     this.#client = options.client
     this.prefix = options.prefix ?? 'tollgate'
     this.#slotPerKey = isClusterClient(options.client) && !/^[^{]*\{[^}]+\}/.test(this.prefix)
-    const batchable = !isClusterClient(options.client) && typeof options.client.pipeline === 'function'
-    this.#batch = batchable ? new ScriptBatch(options.client as BatchClient, CONSUME_SCRIPT_SHA) : undefined
+    this.#batch = isClusterClient(options.client) ? undefined : new ScriptBatch(options.client as BatchClient, CONSUME_SCRIPT_SHA)
   }
 
   /** The Redis key holding rule `ruleIndex` of `key` (in `scope`). */
