@@ -222,6 +222,31 @@ describe('APIKeyManager', () => {
     }
   })
 
+  it('validateCached answers from the cache only, as validateApiKey would, and never for another secret of the id', async () => {
+    const { id, key } = await manager.createApiKeyWithId('App', undefined, { expiresAt: Date.now() + 60_000 })
+    manager.clearCache()
+    store.gets = 0
+    expect(manager.validateCached(key)).toBeUndefined() // not cached: the caller asks validateApiKey
+    expect(store.gets).toBe(0)
+    await manager.validateApiKey(key)
+    const info = manager.validateCached(key)
+    expect(info).toEqual(await manager.validateApiKey(key))
+    expect(info).toMatchObject({ id, name: 'App', status: 'active' })
+    expect(Object.isFrozen(info)).toBe(true)
+    expect(manager.validateCached(manager.format.build(id))).toBeNull() // same id, well formed, other secret
+    expect(manager.validateCached('tg_not_a_key')).toBeNull()
+    expect(store.gets).toBe(1)
+    clock.tick(manager.cacheTtlMs)
+    expect(manager.validateCached(key)).toBeUndefined() // the entry is stale
+    await manager.validateApiKey(key)
+    await manager.revokeApiKey(id)
+    expect(manager.validateCached(key)).toBeNull()
+    const expiring = await manager.createApiKeyWithId('Soon', undefined, { expiresAt: Date.now() + 1_000 })
+    expect(manager.validateCached(expiring.key)).toMatchObject({ status: 'active' })
+    clock.tick(1_000)
+    expect(manager.validateCached(expiring.key)).toBeNull()
+  })
+
   it('closes its store', async () => {
     let closed = false
     const closing: APIKeyStore = Object.assign(new MemoryKeyStore(), { close: async () => void (closed = true) })

@@ -67,6 +67,10 @@ interface CacheEntry {
   record: APIKeyRecord | undefined
   /** Epoch ms from which the entry is no longer trusted. */
   expiresAt: number
+  /** The record's digest as bytes (decoded once, not per request); undefined when it is not a 32-byte hex digest. */
+  digest?: Buffer | undefined
+  /** The record's info with status `'active'`, built on first use and shared by the requests that validate it. */
+  info?: Readonly<APIKeyInfo>
 }
 
 /** Cached records are shared by every request that validates the key, so nobody may change them. */
@@ -80,6 +84,11 @@ const deepFreeze = <T>(value: T): T => {
 
 const statusOf = (record: APIKeyRecord, now: number): APIKeyStatus =>
   record.revokedAt !== undefined ? 'revoked' : record.expiresAt !== undefined && now >= record.expiresAt ? 'expired' : 'active'
+
+const decodeDigest = (hex: string): Buffer | undefined => {
+  const digest = Buffer.from(hex, 'hex')
+  return digest.length === 32 ? digest : undefined
+}
 
 const toInfo = (record: APIKeyRecord, now: number): APIKeyInfo => {
   const { hash: _hash, ...rest } = record
@@ -186,6 +195,24 @@ export class APIKeyManager {
     if (!record || !this.#hasher.matches(key, record.hash)) return null
     const now = this.#clock.now()
     return statusOf(record, now) === 'active' ? toInfo(record, now) : null
+  }
+
+  /**
+   * validateApiKey answered from the cache, without a promise (the auth stage's hot path): the info (shared and
+   * read-only), null when the key is not valid, or undefined when the cache cannot tell (then call validateApiKey).
+   * The digest comparison stays constant-time.
+   */
+  validateCached(key: string): Readonly<APIKeyInfo> | null | undefined {
+    const parsed = this.format.parse(key)
+    if (!parsed) return null
+    const entry = this.#cache.get(parsed.id)
+    const now = this.#clock.now()
+    if (!entry || now >= entry.expiresAt) return undefined
+    const record = entry.record
+    if (!record) return null
+    entry.digest ??= decodeDigest(record.hash)
+    if (!entry.digest || !this.#hasher.matchesDigest(key, entry.digest) || statusOf(record, now) !== 'active') return null
+    return (entry.info ??= Object.freeze(toInfo(record, now)))
   }
 
   /** Every key's info (revoked and expired ones included), oldest first; never secrets or digests. */

@@ -25,25 +25,34 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
 interface PresentedKey {
   key: string
   /** The request headers that carried it, to strip before forwarding. */
-  headers: string[]
+  headers: readonly string[]
 }
+
+const FROM_X_API_KEY: readonly string[] = ['x-api-key']
+const FROM_BEARER: readonly string[] = ['x-api-key', 'authorization']
 
 /** The key from X-API-Key, else from `Authorization: Bearer` (then both headers are to be stripped). */
 const presentedKey = (c: Context): PresentedKey | undefined => {
   const header = requestHeader(c, 'x-api-key')
-  if (header !== undefined && header.trim() !== '') return { key: header.trim(), headers: ['x-api-key'] }
+  if (header !== undefined && header.trim() !== '') return { key: header.trim(), headers: FROM_X_API_KEY }
   const match = BEARER.exec(requestHeader(c, 'authorization') ?? '')
-  if (match) return { key: match[1]!, headers: ['x-api-key', 'authorization'] }
+  if (match) return { key: match[1]!, headers: FROM_BEARER }
   return undefined
 }
 
-const dropHeaders = (c: Context, names: string[]): void => {
+/** The key's info: from the key cache without a promise when it can tell, else from the store. */
+const validate = (manager: APIKeyManager, key: string): Readonly<APIKeyInfo> | null | Promise<APIKeyInfo | null> => {
+  const cached = manager.validateCached(key)
+  return cached === undefined ? manager.validateApiKey(key) : cached
+}
+
+const dropHeaders = (c: Context, names: readonly string[]): void => {
   const current = c.get('dropRequestHeaders')
   if (current) current.push(...names)
   else c.set('dropRequestHeaders', [...names])
 }
 
-const identify = (c: Context, info: APIKeyInfo): void => {
+const identify = (c: Context, info: Readonly<APIKeyInfo>): void => {
   const identity: APIKeyIdentity = { id: info.id, name: info.name }
   if (info.rateLimit !== undefined) identity.rateLimit = info.rateLimit
   if (info.tier !== undefined) identity.tier = info.tier
@@ -71,9 +80,10 @@ export const authStage = (route: Route, deps: AuthStageDeps): MiddlewareHandler 
     const presented = presentedKey(c)
     if (!presented)
       return jsonError(c, 401, 'missing_api_key', 'An API key is required: send X-API-Key or Authorization: Bearer', MISSING_CHALLENGE)
-    let info: APIKeyInfo | null
+    let info: Readonly<APIKeyInfo> | null
     try {
-      info = await manager.validateApiKey(presented.key)
+      const found = validate(manager, presented.key)
+      info = found instanceof Promise ? await found : found
     } catch {
       return jsonError(c, 503, 'store_unavailable', 'API keys cannot be checked right now')
     }
@@ -101,7 +111,8 @@ export const identifyCaller = (deps: AuthStageDeps): MiddlewareHandler => {
     if (presented && manager.format.parse(presented.key)) {
       dropHeaders(c, presented.headers)
       try {
-        const info = await manager.validateApiKey(presented.key)
+        const found = validate(manager, presented.key)
+        const info = found instanceof Promise ? await found : found
         if (info) identify(c, info)
       } catch {
         // A store fault must not fail a request that needs no key: the caller stays anonymous.

@@ -113,7 +113,11 @@ export class KeyHasher {
   /** Whether `key` has the stored hex digest: raw digests compared in constant time (the hot path of validation). */
   matches(key: string, storedHex: string): boolean {
     const stored = Buffer.from(storedHex, 'hex')
-    if (stored.length !== 32) return false
+    return stored.length === 32 && this.matchesDigest(key, stored)
+  }
+
+  /** Whether `key` has the stored 32-byte digest, compared in constant time. */
+  matchesDigest(key: string, stored: Buffer): boolean {
     const actual = this.#secret ? createHmac('sha256', this.#secret).update(key).digest() : hash('sha256', key, 'buffer')
     return timingSafeEqual(actual, stored)
   }

@@ -53,7 +53,8 @@ const decide = async (
 ): Promise<Response | void> => {
   let decision: LimitDecision
   try {
-    decision = await callMany(store, entries)
+    // A memory store decides synchronously: no promise to wait for on the hot path.
+    decision = store instanceof MemoryStore ? store.consumeSync(entries) : await callMany(store, entries)
   } catch (error) {
     c.set('rateLimitDecision', 'error')
     return storeFailureResponse(c, error)

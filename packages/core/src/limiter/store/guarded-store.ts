@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../clock.js'
 import { GatewayError, StoreUnavailableError } from '../../errors.js'
 import type { LimitDecision, LimitEntry, LimitRule, RateLimitStore } from '../types.js'
 import { callWhenReady, type StoreConnection } from './connection.js'
-import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError } from './deadline.js'
+import { DEFAULT_STORE_TIMEOUT_MS, StoreTimeoutError, withStoreDeadline } from './deadline.js'
 import { MemoryStore } from './memory-store.js'
 import type { StoreLogger } from './store-error.js'
 
@@ -139,7 +139,20 @@ export class GuardedStore implements RateLimitStore {
     return this.consumeMany([{ key, rules, cost }])
   }
 
-  async consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
+  consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
+    if (this.#status === 'down' || !this.#connected()) return this.#consumeSlow(entries)
+    // The hot path (up and connected): one promise chain, no async frames, no wait for a connection.
+    let call: Promise<LimitDecision>
+    try {
+      call = callMany(this.#inner, entries)
+    } catch (error) {
+      call = Promise.reject(error)
+    }
+    return withStoreDeadline(call, this.timeoutMs, this.#name).then(this.#answered, (error: unknown) => this.#failed(error, entries, false))
+  }
+
+  /** Down (probing or not) or connecting: what the policy says, a probe, or a call that waits for the connection. */
+  async #consumeSlow(entries: readonly LimitEntry[]): Promise<LimitDecision> {
     const probe = this.#status === 'down'
     if (probe) {
       const now = this.#clock.now()
@@ -149,23 +162,30 @@ export class GuardedStore implements RateLimitStore {
       this.#nextProbeAt = now + this.#probeIntervalMs
     }
     try {
-      const decision = await callWhenReady(this.#connection, () => callMany(this.#inner, entries), this.timeoutMs, this.#name)
-      this.#count(false)
-      // An answer sent before the connection dropped is no sign that it is back.
-      if (this.#status === 'down' && this.#connected()) this.#markUp()
-      return decision
+      return this.#answered(await callWhenReady(this.#connection, () => callMany(this.#inner, entries), this.timeoutMs, this.#name))
     } catch (error) {
-      this.#failures++
-      const lost = this.#connectionLost(error)
-      if (lost || probe) this.#markDown(lost ? 'connection lost' : message(error))
-      else if (this.#count(true)) {
-        const what = error instanceof StoreTimeoutError ? 'timed out' : `failed (last: ${message(error)})`
-        this.#markDown(`${this.#window.failures} of ${this.#window.decisions} decisions ${what}`)
-      }
-      return this.#onFailure(entries)
+      return this.#failed(error, entries, probe)
     } finally {
       if (probe) this.#probing = false
     }
+  }
+
+  readonly #answered = (decision: LimitDecision): LimitDecision => {
+    this.#count(false)
+    // An answer sent before the connection dropped is no sign that it is back.
+    if (this.#status === 'down' && this.#connected()) this.#markUp()
+    return decision
+  }
+
+  #failed(error: unknown, entries: readonly LimitEntry[], probe: boolean): Promise<LimitDecision> {
+    this.#failures++
+    const lost = this.#connectionLost(error)
+    if (lost || probe) this.#markDown(lost ? 'connection lost' : message(error))
+    else if (this.#count(true)) {
+      const what = error instanceof StoreTimeoutError ? 'timed out' : `failed (last: ${message(error)})`
+      this.#markDown(`${this.#window.failures} of ${this.#window.decisions} decisions ${what}`)
+    }
+    return this.#onFailure(entries)
   }
 
   async reset(key: string): Promise<void> {

@@ -77,4 +77,27 @@ describe('MemoryStore bounds', () => {
     store.consumeSync([{ key: 'fresh', rules, cost: 1 }])
     expect(store.size).toBe(2) // k0 (used 1 ms ago, its bucket refills in 100 ms) and fresh
   })
+
+  it('a caller back after its state expired starts fresh, in the same entry (one or several entries per decision)', () => {
+    const clock = fakeClock(0)
+    const store = new MemoryStore({ clock, purgeIntervalMs: 0 })
+    const bucket = [{ algorithm: RateLimitAlgorithm.TOKEN_BUCKET, limit: 100, windowMs: 1_000, burst: 5 }]
+    const fixed = [{ algorithm: RateLimitAlgorithm.FIXED_WINDOW, limit: 3, windowMs: 1_000 }]
+    for (let round = 0; round < 3; round++) {
+      // 5 tokens refill in 50 ms: every round finds the bucket expired and the fixed window past its edge.
+      for (let i = 0; i < 5; i++) expect(store.consumeSync([{ key: 'c', rules: bucket, cost: 1 }]).remaining).toBe(4 - i)
+      expect(store.consumeSync([{ key: 'c', rules: bucket, cost: 1 }]).allowed).toBe(false)
+      const many = () =>
+        store.consumeSync([
+          { key: 'm', scope: 'route:a', rules: fixed, cost: 1 },
+          { key: 'm', rules: bucket, cost: 1 },
+        ])
+      expect([many(), many(), many(), many()].map((d) => d.allowed)).toEqual([true, true, true, false])
+      expect(store.size).toBe(3)
+      clock.tick(1_000)
+    }
+    // A denied decision drops an expired entry instead of keeping it.
+    expect(store.consumeSync([{ key: 'c', rules: bucket, cost: 6 }]).allowed).toBe(false)
+    expect(store.size).toBe(2)
+  })
 })

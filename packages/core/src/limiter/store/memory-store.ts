@@ -89,29 +89,34 @@ export class MemoryStore implements RateLimitStore {
     const inputs: RuleInput[] = []
     const slots: (Slot | undefined)[] = []
     for (const entry of entries) {
-      const slot = this.#live(storageKey(entry.key, entry.scope), now)
+      const slot = this.#slot(storageKey(entry.key, entry.scope), now)
       slots.push(slot)
-      for (let i = 0; i < entry.rules.length; i++) inputs.push({ rule: entry.rules[i]!, state: slot?.states[i], cost: entry.cost })
+      const live = slot !== undefined && slot.expiresAt > now
+      for (let i = 0; i < entry.rules.length; i++)
+        inputs.push({ rule: entry.rules[i]!, state: live ? slot.states[i] : undefined, cost: entry.cost })
     }
     const { decision, outcomes } = compose(inputs, now)
-    if (decision.allowed) {
-      let at = 0
-      for (let e = 0; e < entries.length; e++) {
-        const entry = entries[e]!
-        const states: RuleState[] = []
-        let ttl = 1
-        for (let i = 0; i < entry.rules.length; i++, at++) {
-          const outcome = outcomes[at]!
-          states.push(outcome.state)
-          if (outcome.ttlMs > ttl) ttl = outcome.ttlMs
-        }
-        const slot = slots[e]
-        if (slot) {
-          slot.states = states
-          slot.expiresAt = now + ttl
-        } else {
-          this.#cache.set(storageKey(entry.key, entry.scope), { states, expiresAt: now + ttl })
-        }
+    let at = 0
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]!
+      const slot = slots[e]
+      if (!decision.allowed) {
+        if (slot !== undefined && slot.expiresAt <= now) this.#cache.delete(storageKey(entry.key, entry.scope))
+        continue
+      }
+      const states: RuleState[] = []
+      let ttl = 1
+      for (let i = 0; i < entry.rules.length; i++, at++) {
+        const outcome = outcomes[at]!
+        states.push(outcome.state)
+        if (outcome.ttlMs > ttl) ttl = outcome.ttlMs
+      }
+      if (slot) {
+        // An expired slot is reused as it is: no delete and re-insert when a quiet caller comes back.
+        slot.states = states
+        slot.expiresAt = now + ttl
+      } else {
+        this.#cache.set(storageKey(entry.key, entry.scope), { states, expiresAt: now + ttl })
       }
     }
     return decision
@@ -121,27 +126,26 @@ export class MemoryStore implements RateLimitStore {
   #one(key: string, scope: string | undefined, rule: LimitRule, cost: number): LimitDecision {
     const now = Math.floor(this.#clock.now())
     const k = storageKey(key, scope)
-    const slot = this.#live(k, now)
-    const outcome = applyRule(rule, slot?.states[0], cost, now)
+    const slot = this.#slot(k, now)
+    const live = slot !== undefined && slot.expiresAt > now
+    const outcome = applyRule(rule, live ? slot.states[0] : undefined, cost, now)
     if (outcome.allowed) {
       if (slot) {
+        // An expired slot (a bucket refilled since the caller's last request) is reused, not deleted and re-inserted.
         slot.states[0] = outcome.state
         slot.states.length = 1
         slot.expiresAt = now + outcome.ttlMs
       } else {
         this.#cache.set(k, { states: [outcome.state], expiresAt: now + outcome.ttlMs })
       }
-    }
+    } else if (slot !== undefined && !live) this.#cache.delete(k)
     return decisionOf(rule, outcome, 0)
   }
 
-  /** The slot of a key unless it has expired (then it is dropped). Refreshes its LRU recency. */
-  #live(k: string, now: number): Slot | undefined {
+  /** The slot of a key, expired or not (the caller checks `expiresAt`). Refreshes its LRU recency. */
+  #slot(k: string, now: number): Slot | undefined {
     if (this.#purgeIntervalMs > 0 && now - this.#lastPurge >= this.#purgeIntervalMs) this.purgeStale()
-    const slot = this.#cache.get(k)
-    if (slot === undefined || slot.expiresAt > now) return slot
-    this.#cache.delete(k)
-    return undefined
+    return this.#cache.get(k)
   }
 
   async reset(key: string): Promise<void> {

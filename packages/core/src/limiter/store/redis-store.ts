@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import { RateLimitAlgorithm, type LimitDecision, type LimitEntry, type LimitRule, type RateLimitStore } from '../types.js'
 import { isClusterClient, scanEveryMaster, type ScanClient } from '../../redis/cluster.js'
 import { CONSUME_SCRIPT } from './consume-script.js'
+import { ScriptBatch, type BatchClient } from './script-batch.js'
 import { StoreError } from './store-error.js'
 
 /** The slice of ioredis the store uses (a Cluster client fits too: then `isCluster` is true and `nodes` lists its masters). */
@@ -27,6 +28,23 @@ export const CONSUME_SCRIPT_SHA = createHash('sha1').update(CONSUME_SCRIPT).dige
 
 const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT')
 
+const storeError = (error: unknown): StoreError =>
+  new StoreError(`rate limit store: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+
+/** The script's reply `{ allowed, ruleIndex, limit, remaining, resetAt, retryAfterMs, windowMs }` as a decision. */
+const toDecision = (reply: unknown): LimitDecision => {
+  const r = reply as number[]
+  return {
+    allowed: r[0] === 1,
+    ruleIndex: Number(r[1]),
+    limit: Number(r[2]),
+    remaining: Number(r[3]),
+    resetAt: Number(r[4]),
+    retryAfterMs: Number(r[5]),
+    windowMs: Number(r[6]),
+  }
+}
+
 /**
  * Redis-backed limits. Every decision is one EVALSHA of a script that reads the server's clock (`TIME`),
  * decides over all rules of all keys, writes each state with its TTL, or writes nothing when rejected.
@@ -42,11 +60,14 @@ export class RedisStore implements RateLimitStore {
   readonly #client: RedisScriptClient
   /** On a cluster, keys with different hash tags are different slots, unless the prefix's own tag puts all in one. */
   readonly #slotPerKey: boolean
+  /** One Redis (a cluster client writes to several sockets): the decisions of a loop turn share one socket write. */
+  readonly #batch: ScriptBatch | undefined
 
   constructor(options: RedisStoreOptions) {
     this.#client = options.client
     this.prefix = options.prefix ?? 'tollgate'
     this.#slotPerKey = isClusterClient(options.client) && !/^[^{]*\{[^}]+\}/.test(this.prefix)
+    this.#batch = isClusterClient(options.client) ? undefined : new ScriptBatch(options.client as BatchClient, CONSUME_SCRIPT_SHA)
   }
 
   /** The Redis key holding rule `ruleIndex` of `key` (in `scope`). */
@@ -58,8 +79,12 @@ export class RedisStore implements RateLimitStore {
     return this.consumeMany([{ key, rules, cost }])
   }
 
-  async consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
+  consumeMany(entries: readonly LimitEntry[]): Promise<LimitDecision> {
     if (entries.length < 2 || !this.#slotPerKey || entries.every((entry) => entry.key === entries[0]!.key)) return this.#decide(entries)
+    return this.#decideBySlot(entries)
+  }
+
+  async #decideBySlot(entries: readonly LimitEntry[]): Promise<LimitDecision> {
     // Different hash tags are different slots: one script per key, as callMany does for a store without consumeMany.
     let last: LimitDecision | undefined
     let offset = 0
@@ -75,46 +100,33 @@ export class RedisStore implements RateLimitStore {
     return last ?? (await this.#decide([]))
   }
 
-  async #decide(entries: readonly LimitEntry[]): Promise<LimitDecision> {
-    const keys: string[] = []
-    const args: (string | number)[] = []
+  #decide(entries: readonly LimitEntry[]): Promise<LimitDecision> {
+    // EVALSHA's arguments after numkeys: the keys, then 5 per rule (see CONSUME_SCRIPT's header).
+    const argv: (string | number)[] = []
+    for (const entry of entries) for (let i = 0; i < entry.rules.length; i++) argv.push(this.keyFor(entry.key, i, entry.scope))
+    const n = argv.length
+    if (n === 0) return Promise.resolve({ allowed: true, limit: 0, remaining: 0, resetAt: Date.now(), retryAfterMs: 0, ruleIndex: -1 })
     for (const entry of entries) {
-      for (let i = 0; i < entry.rules.length; i++) {
-        const rule = entry.rules[i]!
-        keys.push(this.keyFor(entry.key, i, entry.scope))
-        args.push(ALGORITHM_CODE[rule.algorithm], rule.limit, rule.windowMs, rule.burst ?? rule.limit, entry.cost)
-      }
+      for (const rule of entry.rules)
+        argv.push(ALGORITHM_CODE[rule.algorithm], rule.limit, rule.windowMs, rule.burst ?? rule.limit, entry.cost)
     }
-    if (keys.length === 0) return { allowed: true, limit: 0, remaining: 0, resetAt: Date.now(), retryAfterMs: 0, ruleIndex: -1 }
-    const reply = (await this.#run(keys, args)) as number[]
-    return {
-      allowed: reply[0] === 1,
-      ruleIndex: Number(reply[1]),
-      limit: Number(reply[2]),
-      remaining: Number(reply[3]),
-      resetAt: Number(reply[4]),
-      retryAfterMs: Number(reply[5]),
-      windowMs: Number(reply[6]),
+    try {
+      const call = this.#batch ? this.#batch.evalsha(n, argv) : this.#client.evalsha(CONSUME_SCRIPT_SHA, n, ...argv)
+      return call.then(toDecision, (error: unknown) => {
+        // Script cache flushed (restart, SCRIPT FLUSH): EVAL runs it and caches it again in one round trip.
+        if (!isNoScript(error)) throw storeError(error)
+        return this.#client.eval(CONSUME_SCRIPT, n, ...argv).then(toDecision, (again: unknown) => {
+          throw storeError(again)
+        })
+      })
+    } catch (error) {
+      return Promise.reject(storeError(error))
     }
   }
 
   /** Loads the script (SCRIPT LOAD) and returns its SHA; optional, the first decision loads it when needed. */
   async load(): Promise<string> {
     return (await this.#client.script('LOAD', CONSUME_SCRIPT)) as string
-  }
-
-  async #run(keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      try {
-        return await this.#client.evalsha(CONSUME_SCRIPT_SHA, keys.length, ...keys, ...args)
-      } catch (error) {
-        if (!isNoScript(error)) throw error
-        // Script cache flushed (restart, SCRIPT FLUSH): EVAL runs it and caches it again in one round trip.
-        return await this.#client.eval(CONSUME_SCRIPT, keys.length, ...keys, ...args)
-      }
-    } catch (error) {
-      throw new StoreError(`rate limit store: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
-    }
   }
 
   async reset(key: string): Promise<void> {
