@@ -55,6 +55,8 @@ declare module 'hono' {
     requestIdHeader: string | undefined
     /** The request's W3C trace context (absent with `tracing: false`). */
     trace: RequestTrace | undefined
+    /** The client socket's bytesWritten when the request arrived (access logs: bytes out of this answer). */
+    socketBytesAtStart: number | undefined
     /** Set by the cache stage: hit, miss, stale, revalidated or bypass. */
     cacheResult: string | undefined
     /** Set by the rate-limit stage: allowed, limited, or error (the store failed). */

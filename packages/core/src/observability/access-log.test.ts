@@ -102,6 +102,28 @@ describe('access log', () => {
     expect(text).not.toMatch(/authorization|cookie/i)
   })
 
+  it('counts the bytes of answers written straight to the socket (plain forward and cache hit), one line each', async () => {
+    const { records, logger } = recorder()
+    const up = await h.upstream()
+    const { url } = await h.gateway(
+      (g) => {
+        g.registerRoute('/plain', up.url)
+        g.registerRoute('/cached', up.url, { cacheTtl: 60 })
+      },
+      { accessLog: { logger } },
+    )
+    const answers = []
+    for (const path of ['/plain/a', '/plain/b', '/cached/c', '/cached/c']) answers.push(await rawRequest(url, path))
+    await settled(records, 4)
+    expect(records.map((r) => [r.path, r.status, r.cache])).toEqual([
+      ['/plain/a', 200, undefined],
+      ['/plain/b', 200, undefined],
+      ['/cached/c', 200, 'miss'],
+      ['/cached/c', 200, 'hit'],
+    ])
+    records.forEach((record, i) => expect(record.bytesOut).toBeGreaterThan(Number(answers[i]!.headers['content-length'])))
+  })
+
   it('logs gateway answers with their error code, 404s included', async () => {
     const { records, logger } = recorder()
     const up = await h.upstream()

@@ -61,6 +61,8 @@ export class RequestObserver {
     assignRequestId(c, this.#header)
     if (this.#header !== REQUEST_ID_HEADER) c.set('requestIdHeader', this.#header)
     if (this.#tracing) c.set('trace', this.#tracing.begin(c))
+    // A directly written answer is on the socket before end(): count its bytes from here.
+    if (this.#accessLog) c.set('socketBytesAtStart', outgoingOf(c)?.socket?.bytesWritten)
   }
 
   /** Lets the forwarder write the upstream's answer straight to the socket, with the request-id header among its own. */
@@ -83,15 +85,18 @@ export class RequestObserver {
     if (outgoing && (log || spans)) {
       // The line and the span end when the last byte is written (or the client goes away).
       const socket = outgoing.socket
-      const before = socket?.bytesWritten ?? 0
+      const before = c.get('socketBytesAtStart') ?? socket?.bytesWritten ?? 0
       const arrived = performance.now() - durationMs
-      outgoing.once('close', () => {
+      const finish = () => {
         spans?.finish(c, status)
         if (!log) return
         const record = log.record(c, path, status, performance.now() - arrived, socket ? socket.bytesWritten - before : undefined)
         if (!outgoing.writableFinished) record.aborted = true
         this.#write(log, record)
-      })
+      }
+      // An answer written straight to the socket may be done (or cut) already: then its 'close' has been and gone.
+      if (outgoing.writableFinished || outgoing.destroyed) finish()
+      else outgoing.once('close', finish)
     } else {
       spans?.finish(c, status)
       if (log) this.#write(log, log.record(c, path, status, durationMs, responseLength(response)))
