@@ -112,7 +112,7 @@ describe('access log', () => {
       },
       { accessLog: { logger } },
     )
-    const answers = []
+    const answers: Awaited<ReturnType<typeof rawRequest>>[] = []
     for (const path of ['/plain/a', '/plain/b', '/cached/c', '/cached/c']) answers.push(await rawRequest(url, path))
     await settled(records, 4)
     expect(records.map((r) => [r.path, r.status, r.cache])).toEqual([
@@ -121,7 +121,7 @@ describe('access log', () => {
       ['/cached/c', 200, 'miss'],
       ['/cached/c', 200, 'hit'],
     ])
-    records.forEach((record, i) => expect(record.bytesOut).toBeGreaterThan(Number(answers[i]!.headers['content-length'])))
+    for (const [i, record] of records.entries()) expect(record.bytesOut).toBeGreaterThan(Number(answers[i]!.headers['content-length']))
   })
 
   it('logs gateway answers with their error code, 404s included', async () => {
