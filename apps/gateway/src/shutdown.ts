@@ -41,7 +41,7 @@ export const shutdownOnSignals = (stop: (options: StopOptions) => Promise<StopRe
     stopping = true
     const interactive = fromTerminal.includes(signal)
     logger.info(
-      `${signal} received: ${interactive ? '' : 'readiness fails for the drain delay, then '}draining in-flight requests ${once ? '' : ' (send it again to force the exit)'}`,
+      `${signal} received: ${interactive ? '' : 'readiness fails for the drain delay, then '}draining in-flight requests${once ? '' : ' (send it again to force the exit)'}`,
     )
     stop(interactive ? { drainDelayMs: 0 } : {}).then(
       (result) => {
