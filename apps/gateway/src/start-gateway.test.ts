@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createConsola, type ConsolaInstance, type LogObject } from 'consola'
+import { freePort } from '@tollgate/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatBanner } from './banner.js'
 import { loadConfig, validateConfig } from './config.js'
@@ -28,15 +29,6 @@ const portIsFree = (port: number): Promise<boolean> =>
     const probe = createServer()
     probe.once('error', () => resolve(false))
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
-  })
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const probe = createServer()
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo
-      probe.close(() => resolve(port))
-    })
   })
 
 describe('startGateway', () => {
