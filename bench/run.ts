@@ -3,8 +3,10 @@
 //   pnpm bench proxy limiter   only these
 //   pnpm bench --list          the suite names
 // BENCH_TIMEOUT (seconds, default 600) bounds the whole run; other BENCH_* variables reach the suites.
+// Targets run the compiled packages (built first); BENCH_SOURCE=1 runs the TypeScript source through tsx instead.
 import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { buildDist, DIST_TSCONFIG } from './lib/build-dist.js'
 import { installCleanup, isShuttingDown, spawnTypeScript, terminate } from './lib/children.js'
 import { formatTable } from './lib/stats.js'
 
@@ -38,6 +40,12 @@ if (!Number.isFinite(totalS) || totalS <= 0) {
   process.exit(2)
 }
 const deadline = Date.now() + totalS * 1_000
+
+if (process.env.BENCH_SOURCE !== '1') {
+  console.log('bench: building packages/core and apps/gateway (targets run their dist; BENCH_SOURCE=1 runs the source)')
+  buildDist()
+  process.env.TSX_TSCONFIG_PATH = DIST_TSCONFIG
+}
 
 interface Outcome {
   suite: string

@@ -66,6 +66,7 @@ const ROWS: Row[] = [
   { name: 'tollgate-key-memory', start: tollgate('tollgate-key-memory', 'key-memory'), apiKey: true },
   { name: 'tollgate-key-redis', start: tollgate('tollgate-key-redis', 'key-redis', true), apiKey: true },
   { name: 'tollgate-cache-hit', start: tollgate('tollgate-cache-hit', 'cache'), answers: 'itself' },
+  { name: 'hono-constant', start: proxy('hono-constant', 'hono-constant.ts'), answers: 'itself' },
 ]
 
 /** OVERVIEW_ROWS=upstream,tollgate picks rows (default: all); the upstream process always runs. */
@@ -90,6 +91,9 @@ const RATIOS: Ratio[] = [
   { of: 'tollgate', to: 'bare-proxy', metric: 'rps' },
   { of: 'hono-undici', to: 'bare-proxy', metric: 'cpu' },
   { of: 'fast-gateway', to: 'bare-proxy', metric: 'cpu' },
+  // What the framework itself allows a gateway answering from memory: the cache-hit aim's ceiling.
+  { of: 'hono-constant', to: 'bare-proxy', metric: 'rps' },
+  { of: 'tollgate-cache-hit', to: 'hono-constant', metric: 'rps' },
 ]
 const DIFFERENCES: Difference[] = [
   { of: 'tollgate-key-memory', to: 'tollgate', aim: { atMost: 10 } },

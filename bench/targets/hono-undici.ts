@@ -7,7 +7,7 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'r
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
-import { Pool } from 'undici'
+import { type Dispatcher, Pool } from 'undici'
 import { announce, listenHost, upstreamUrlFromEnv } from '../lib/target-runtime.js'
 
 const pool = new Pool(upstreamUrlFromEnv(), { connections: 256 })
@@ -21,6 +21,35 @@ const limiterOf = (kind: string | undefined): RateLimiterAbstract | undefined =>
   throw new Error(`LIMITER=${kind}: expected memory or redis`)
 }
 const limiter = limiterOf(process.env.LIMITER)
+
+/**
+ * One exchange through the pool's dispatch() (cheaper per request than pool.request(), which wraps the answer in a
+ * stream and an AsyncResource): status, raw headers, the whole body. A small body answered as bytes takes
+ * @hono/node-server's fast path.
+ */
+const exchange = (options: Dispatcher.DispatchOptions): Promise<{ status: number; raw: Buffer[]; bytes: Buffer }> =>
+  new Promise((resolve, reject) => {
+    let status = 0
+    let raw: Buffer[] = []
+    const chunks: Buffer[] = []
+    const handler = {
+      onConnect() {},
+      onHeaders(code: number, headers: Buffer[]) {
+        status = code
+        raw = headers
+        return true
+      },
+      onData(chunk: Buffer) {
+        chunks.push(chunk)
+        return true
+      },
+      onComplete() {
+        resolve({ status, raw, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) })
+      },
+      onError: reject,
+    }
+    pool.dispatch(options, handler as unknown as Dispatcher.DispatchHandler)
+  })
 
 const limit: MiddlewareHandler = async (c, next) => {
   try {
@@ -42,15 +71,13 @@ app.all('*', async (c) => {
   })
   const stream = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body
   const body = stream === null ? null : Readable.fromWeb(stream as NodeReadableStream)
-  const answer = await pool.request({ path, method: c.req.method as 'GET', headers, body })
-  // A small body read whole and answered as bytes takes @hono/node-server's fast path.
-  const bytes = new Uint8Array(await answer.body.arrayBuffer())
+  const { status, raw, bytes } = await exchange({ path, method: c.req.method as 'GET', headers, body })
   const out = new Headers()
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue
-    for (const one of Array.isArray(value) ? value : [value]) out.append(name, one)
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase()
+    if (!HOP_BY_HOP.has(name)) out.append(name, raw[i + 1]!.toString('latin1'))
   }
-  return new Response(bytes, { status: answer.statusCode, headers: out })
+  return new Response(bytes, { status, headers: out })
 })
 
 const server = serve({ fetch: app.fetch, port: 0, hostname: listenHost }, (info: AddressInfo) => {

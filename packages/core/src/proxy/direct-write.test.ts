@@ -55,12 +55,16 @@ const startUpstream = () =>
           ['Set-Cookie', 'b=2'],
           ['Content-Length', '2'],
         ])
-      else if (req.url?.endsWith('/big')) {
+      else if (req.url?.endsWith('/bytes')) res.writeHead(200, { 'x-name': 'caf\xe9', 'content-length': '2' })
+      else if (req.url?.endsWith('/hints')) {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload' })
+        res.writeHead(200, { 'content-length': '2' })
+      } else if (req.url?.endsWith('/big')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(200_000) })
         res.end(Buffer.alloc(200_000, 'x'))
         return true
       } else return false
-      res.end(req.url?.endsWith('/untyped') || req.url?.endsWith('/cookies') ? (req.url.endsWith('/cookies') ? 'ok' : 'hello') : undefined)
+      res.end(req.url?.endsWith('/untyped') ? 'hello' : /\/(cookies|bytes|hints)$/.test(req.url ?? '') ? 'ok' : undefined)
       return true
     },
   })
@@ -104,6 +108,19 @@ describe.each(routes)('proxied answers carry exactly the upstream headers on %s'
     expect(namesOf(untyped)).not.toContain('content-type')
     expect(untyped.headers).toContainEqual(['content-length', '5'])
     expect(untyped.headers).toContainEqual(['x-upstream', 'yes'])
+  })
+
+  it('passes header bytes unchanged (latin1 in, latin1 out) and answers the final response after an Early Hints 103', async () => {
+    const up = await startUpstream()
+    const { url } = await h.gateway((g) => setup(g, up.url))
+    // Node writes this upstream's 'café' as UTF-8 (a head sent with a string body takes its encoding): the client
+    // must get those very bytes, not a UTF-8 decoding of them written back as latin1.
+    const sent = await rawExchange(up.url, '/api/bytes')
+    const bytes = await rawExchange(url, '/api/bytes')
+    expect(bytes.headers).toContainEqual(sent.headers.find(([name]) => name.toLowerCase() === 'x-name'))
+    const hinted = await rawExchange(url, '/api/hints')
+    expect(hinted.status).toBe(200)
+    expect(hinted.body).toBe('ok')
   })
 
   it('keeps every Set-Cookie, streams a big body whole, and HEAD has no body', async () => {

@@ -20,6 +20,7 @@ import { clientWatch, type ClientWatch } from './request-signal.js'
 import { incomingOf } from './node-bindings.js'
 import { requestHeader } from './request-header.js'
 import { routeDispatcher } from './upstream-agent.js'
+import { discardBody, exchange, type UpstreamAnswer } from './upstream-exchange.js'
 
 /** Bodies up to this size are buffered (replayable, and answered on @hono/node-server's fast path). */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -35,12 +36,24 @@ export interface ForwarderOptions {
 }
 
 type AttemptOutcome =
-  | { kind: 'response'; data: Dispatcher.ResponseData }
+  | { kind: 'response'; answer: UpstreamAnswer }
   | { kind: 'timeout' | 'connect' | 'client-gone' | 'too-large'; error: unknown }
 
 // Abort reasons, compared by identity (undici rejects the request with the reason it was aborted with).
 const TIMEOUT = new Error('upstream attempt timed out')
 const CLIENT_GONE = new Error('client went away')
+const abortOnTimeout = (signal: AttemptSignal): void => signal.abort(TIMEOUT)
+
+/** Flat [name, value, …] pairs as a header record, repeated names as lists (for answers node-server writes). */
+const headerList = (pairs: readonly string[]): Record<string, string | string[]> => {
+  const headers: Record<string, string | string[]> = {}
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!
+    const known = headers[name]
+    headers[name] = known === undefined ? pairs[i + 1]! : [...(Array.isArray(known) ? known : [known]), pairs[i + 1]!]
+  }
+  return headers
+}
 
 /** Waits `ms`, or less if the client goes away meanwhile. */
 const sleep = (ms: number, client: ClientWatch): Promise<void> =>
@@ -202,7 +215,7 @@ export class Forwarder {
       target.requests++
       const outcome = await this.#attempt(route, target, path, method, headers, body.data, timeoutMs, client)
       target.inFlight--
-      span?.end(outcome.kind === 'response' ? outcome.data.statusCode : undefined, outcome.kind === 'response' ? undefined : outcome.kind)
+      span?.end(outcome.kind === 'response' ? outcome.answer.status : undefined, outcome.kind === 'response' ? undefined : outcome.kind)
 
       if (outcome.kind === 'client-gone') {
         breaker.release()
@@ -212,18 +225,18 @@ export class Forwarder {
         breaker.release()
         return jsonError(c, 413, 'payload_too_large', `Request body exceeds ${options.maxBodyBytes} bytes`)
       }
-      const upstreamFailed = outcome.kind !== 'response' || outcome.data.statusCode >= 500
-      if (outcome.kind === 'response' && throttleStatuses?.includes(outcome.data.statusCode)) breaker.release()
+      const upstreamFailed = outcome.kind !== 'response' || outcome.answer.status >= 500
+      if (outcome.kind === 'response' && throttleStatuses?.includes(outcome.answer.status)) breaker.release()
       else if (upstreamFailed) {
         breaker.onFailure()
         target.failures++
       } else breaker.onSuccess()
 
-      const retryable = outcome.kind !== 'response' || (upstreamFailed && retry.retryOnStatus.includes(outcome.data.statusCode))
+      const retryable = outcome.kind !== 'response' || (upstreamFailed && retry.retryOnStatus.includes(outcome.answer.status))
       if (retryable && attempt < maxAttempts && !client.gone) {
         const delay = backoffDelayMs(retry, attempt, this.#random)
         if (performance.now() - started + delay < budgetMs) {
-          if (outcome.kind === 'response') outcome.data.body.dump().catch(() => {})
+          if (outcome.kind === 'response') discardBody(outcome.answer)
           failed = target
           lastFailure = outcome
           await sleep(delay, client)
@@ -231,7 +244,7 @@ export class Forwarder {
           continue
         }
       }
-      if (outcome.kind === 'response') return this.#respond(c, route, target, method, outcome.data)
+      if (outcome.kind === 'response') return this.#respond(c, route, target, outcome.answer)
       return this.#failure(c, outcome)
     }
   }
@@ -247,23 +260,29 @@ export class Forwarder {
     client: ClientWatch,
   ): Promise<AttemptOutcome> {
     const signal = new AttemptSignal()
-    const timer = setTimeout(() => signal.abort(TIMEOUT), timeoutMs)
+    const timer = setTimeout(abortOnTimeout, timeoutMs, signal)
     const stopWatching = client.onGone(() => signal.abort(CLIENT_GONE))
     try {
       const { options } = route
-      const data: Dispatcher.ResponseData = await routeDispatcher(this.#options.dispatcher, options).request({
+      const request: Dispatcher.DispatchOptions = {
         origin: target.origin,
-        // SNI otherwise follows the Host header, which preserveHost makes the client's.
-        ...(options.tls?.servername !== undefined ? { servername: options.tls.servername } : {}),
         path: target.basePath + path,
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
-        signal: signal as unknown as AbortSignal,
         headersTimeout: 0,
         bodyTimeout: timeoutMs,
-      })
-      return { kind: 'response', data }
+      }
+      // SNI otherwise follows the Host header, which preserveHost makes the client's.
+      if (options.tls?.servername !== undefined) (request as { servername?: string }).servername = options.tls.servername
+      const answer = await exchange(
+        routeDispatcher(this.#options.dispatcher, options),
+        request,
+        signal,
+        SMALL_BODY_BYTES,
+        method === 'HEAD',
+      )
+      return { kind: 'response', answer }
     } catch (error) {
       const reason: unknown = signal.reason
       if (reason === CLIENT_GONE || client.gone) return { kind: 'client-gone', error }
@@ -276,9 +295,9 @@ export class Forwarder {
     }
   }
 
-  async #respond(c: Context, route: Route, target: UpstreamTarget, method: string, data: Dispatcher.ResponseData): Promise<Response> {
-    const status = data.statusCode as StatusCode
-    const headers = cleanResponseHeaders(data.headers, this.#options.via)
+  #respond(c: Context, route: Route, target: UpstreamTarget, answer: UpstreamAnswer): Response {
+    const { status, body } = answer
+    const headers = cleanResponseHeaders(answer.headers, this.#options.via)
     const { rewriteRedirects: redirects, rewriteCookies: cookies } = route.options
     if (redirects || cookies) {
       const mapping = {
@@ -289,27 +308,17 @@ export class Forwarder {
       }
       rewriteResponseAddresses(headers, mapping, () => this.#publicAddress(c), { redirects, cookies })
     }
+    const bodiless = c.req.method === 'HEAD' || status === 204 || status === 304
     const direct = canWriteDirect(c)
-    if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) {
-      data.body.dump().catch(() => {})
-      if (direct) return writeDirect(c, direct, status, headers, null)
-      return exactResponse(c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headers), null)
+    if (direct) return writeDirect(c, direct, status, headers, bodiless ? null : body)
+    if (bodiless) return exactResponse(c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headerList(headers)), null)
+    if (Buffer.isBuffer(body)) {
+      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength) as Uint8Array<ArrayBuffer>
+      return exactResponse(c.body(bytes, status as ContentfulStatusCode, headerList(headers)), bytes)
     }
-    const length = headers['content-length']
-    if (typeof length === 'string' && Number(length) <= SMALL_BODY_BYTES) {
-      let bytes: Uint8Array<ArrayBuffer>
-      try {
-        bytes = (await data.body.bytes()) as Uint8Array<ArrayBuffer>
-      } catch (error) {
-        return this.#failure(c, { kind: 'connect', error })
-      }
-      if (direct) return writeDirect(c, direct, status, headers, bytes)
-      return exactResponse(c.body(bytes, status as ContentfulStatusCode, headers), bytes)
-    }
-    if (direct) return writeDirect(c, direct, status, headers, data.body)
     // ReadableStream.from pulls through the body's async iterator and destroys it on cancel; Readable.toWeb can
     // push a buffered chunk into the closed controller after a cancel on Node 20 (an uncaught TypeError).
-    return exactResponse(c.body(ReadableStream.from(data.body) as ReadableStream, status as ContentfulStatusCode, headers), data.body)
+    return exactResponse(c.body(ReadableStream.from(body) as ReadableStream, status as ContentfulStatusCode, headerList(headers)), body)
   }
 
   async #prepareBody(

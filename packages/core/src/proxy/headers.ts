@@ -104,13 +104,13 @@ export const forwardedInfo = (c: Context, trust: ProxyTrust, via: string): Forwa
   const peer = c.get('peerIp') ?? c.get('clientIp')
   const trusted = trust(peer, 0)
   const clientHost = requestHeader(c, 'host') ?? ''
-  const chain = trusted ? trustedChain(peer, requestHeader(c, 'x-forwarded-for'), trust) : [peer]
+  const chain = trusted ? trustedChain(peer, requestHeader(c, 'x-forwarded-for'), trust) : undefined
   // A TLSSocket has `encrypted: true`; node-server builds c.req.url from the request target, so it is not used then.
   const tls = incoming ? (incoming.socket as { encrypted?: boolean }).encrypted === true : c.req.url.startsWith('https:')
   return {
     host: clientHost, // replaced by the chosen target's host unless the route preserves it
-    clientIp: c.get('clientIp') ?? chain[chain.length - 1]!,
-    forwardedFor: chain.reverse().join(', '),
+    clientIp: c.get('clientIp') ?? (chain ? chain[chain.length - 1]! : peer),
+    forwardedFor: chain ? chain.reverse().join(', ') : peer,
     proto: (trusted && firstValue(requestHeader(c, 'x-forwarded-proto'))) || (tls ? 'https' : 'http'),
     forwardedHost: (trusted && requestHeader(c, 'x-forwarded-host')?.split(',')[0]?.trim()) || clientHost,
     via,
@@ -126,17 +126,26 @@ export const flattenHeaders = (headers: Headers): string[] => {
   return raw
 }
 
-/** Removes hop-by-hop fields from an upstream response's headers in place and appends Via. */
-export const cleanResponseHeaders = (
-  headers: Record<string, string | string[] | undefined>,
-  via: string,
-): Record<string, string | string[]> => {
-  const connection = headers.connection
-  const listed = connectionListed(Array.isArray(connection) ? connection.join(',') : connection)
-  for (const name in headers) {
-    if (headers[name] === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) delete headers[name]
+/**
+ * An upstream answer's headers for the client: flat [name, value, …] pairs (lower-case names) without hop-by-hop
+ * fields, with the gateway appended to Via.
+ */
+export const cleanResponseHeaders = (pairs: readonly string[], via: string): string[] => {
+  let listed: Set<string> | undefined
+  let existingVia: string | undefined
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (pairs[i] === 'connection') listed = connectionListed(listed ? `${[...listed].join(',')},${pairs[i + 1]}` : pairs[i + 1])
   }
-  const existing = headers.via
-  headers.via = existing ? `${existing}, ${via}` : via
-  return headers as Record<string, string | string[]>
+  const out: string[] = []
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue
+    if (name === 'via') existingVia = existingVia === undefined ? pairs[i + 1] : `${existingVia}, ${pairs[i + 1]}`
+    else out.push(name, pairs[i + 1]!)
+  }
+  out.push('via', existingVia ? `${existingVia}, ${via}` : via)
+  return out
 }
+
+/** Node's rawHeaders ([Name, value, …] as received) with lower-case names. */
+export const lowerCaseNames = (raw: readonly string[]): string[] => raw.map((item, i) => (i % 2 === 0 ? item.toLowerCase() : item))

@@ -81,19 +81,15 @@ export const rewriteSetCookie = (value: string, m: PathMapping, pub: PublicAddre
 
 /** Applies the rewrites a route asks for to an upstream's response headers, in place. */
 export const rewriteResponseAddresses = (
-  headers: Record<string, string | string[]>,
+  headers: string[],
   m: PathMapping,
   pub: () => PublicAddress,
   options: { redirects: boolean; cookies: boolean },
 ): void => {
-  if (options.redirects) {
-    for (const name of ['location', 'content-location']) {
-      const value = headers[name]
-      if (typeof value === 'string') headers[name] = rewriteLocation(value, m, pub())
-    }
-  }
-  const cookies = headers['set-cookie']
-  if (options.cookies && cookies !== undefined) {
-    headers['set-cookie'] = (Array.isArray(cookies) ? cookies : [cookies]).map((cookie) => rewriteSetCookie(cookie, m, pub()))
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]
+    if (options.redirects && (name === 'location' || name === 'content-location'))
+      headers[i + 1] = rewriteLocation(headers[i + 1]!, m, pub())
+    else if (options.cookies && name === 'set-cookie') headers[i + 1] = rewriteSetCookie(headers[i + 1]!, m, pub())
   }
 }

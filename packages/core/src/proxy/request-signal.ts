@@ -1,4 +1,5 @@
 // One AbortSignal per request that fires when the client goes away, safe to use before the body is forwarded.
+import type { ServerResponse } from 'node:http'
 import type { Context } from 'hono'
 import { outgoingOf } from './node-bindings.js'
 
@@ -41,30 +42,39 @@ export interface ClientWatch {
   onGone(listener: () => void): () => void
 }
 
+/** The client behind a socket: gone when the socket closed before the response finished. */
+class SocketClientWatch implements ClientWatch {
+  constructor(private readonly outgoing: ServerResponse) {}
+
+  get gone(): boolean {
+    return !this.outgoing.writableFinished && (this.outgoing.socket?.destroyed ?? true)
+  }
+
+  onGone(listener: () => void): () => void {
+    const outgoing = this.outgoing
+    const onClose = () => {
+      if (!outgoing.writableFinished) listener()
+    }
+    outgoing.once('close', onClose)
+    return () => outgoing.removeListener('close', onClose)
+  }
+}
+
+/** A Request handed to fetch() without a socket: gone when its signal aborts. */
+class SignalClientWatch implements ClientWatch {
+  constructor(private readonly signal: AbortSignal) {}
+
+  get gone(): boolean {
+    return this.signal.aborted
+  }
+
+  onGone(listener: () => void): () => void {
+    this.signal.addEventListener('abort', listener, { once: true })
+    return () => this.signal.removeEventListener('abort', listener)
+  }
+}
+
 export const clientWatch = (c: Context): ClientWatch => {
   const outgoing = outgoingOf(c)
-  if (!outgoing) {
-    const signal = c.req.raw.signal
-    return {
-      get gone() {
-        return signal.aborted
-      },
-      onGone(listener) {
-        signal.addEventListener('abort', listener, { once: true })
-        return () => signal.removeEventListener('abort', listener)
-      },
-    }
-  }
-  return {
-    get gone() {
-      return !outgoing.writableFinished && (outgoing.socket?.destroyed ?? true)
-    },
-    onGone(listener) {
-      const onClose = () => {
-        if (!outgoing.writableFinished) listener()
-      }
-      outgoing.once('close', onClose)
-      return () => outgoing.removeListener('close', onClose)
-    },
-  }
+  return outgoing ? new SocketClientWatch(outgoing) : new SignalClientWatch(c.req.raw.signal)
 }

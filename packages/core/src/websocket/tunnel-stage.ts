@@ -8,7 +8,7 @@ import '../context.js'
 import { jsonError } from '../errors.js'
 import type { ProxyTrust } from '../proxy/client-ip.js'
 import { circuitOpenResponse, hashKeyOf, noTargetResponse, pickTarget, upstreamHeadersOf, upstreamPath } from '../proxy/forward.js'
-import { cleanResponseHeaders } from '../proxy/headers.js'
+import { cleanResponseHeaders, lowerCaseNames } from '../proxy/headers.js'
 import { incomingOf } from '../proxy/node-bindings.js'
 import { requestHeader } from '../proxy/request-header.js'
 import type { Route } from '../routing/route.js'
@@ -67,9 +67,8 @@ const refusal = (c: Context, response: IncomingMessage, via: string): Response =
     return jsonError(c, 502, 'bad_gateway', `The upstream answered the upgrade with ${status}`)
   }
   const headers = new Headers()
-  for (const [name, value] of Object.entries(cleanResponseHeaders(response.headers, via))) {
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one)
-  }
+  const pairs = cleanResponseHeaders(lowerCaseNames(response.rawHeaders), via)
+  for (let i = 0; i < pairs.length; i += 2) headers.append(pairs[i]!, pairs[i + 1]!)
   const bodiless = status === 204 || status === 205 || status === 304
   if (bodiless) response.resume()
   return new Response(bodiless ? null : (ReadableStream.from(response) as ReadableStream), { status, headers })
