@@ -33,7 +33,7 @@ export const isClientIdentityHeader = (name: string): boolean => CLIENT_IDENTITY
 
 /** Lower-case names listed in Connection (other than close/keep-alive), which are hop-by-hop too. */
 const connectionListed = (value: string | undefined): Set<string> | undefined => {
-  if (!value) return undefined
+  if (!value || value === 'keep-alive' || value === 'close') return undefined
   let names: Set<string> | undefined
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase()
