@@ -1,5 +1,5 @@
 // Cache keys: which stored response may answer which request, so that no caller's response reaches another.
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * Request headers that can change what an upstream answers and that the gateway derives its own forwarded values
@@ -22,7 +22,7 @@ export interface CacheKeyInput {
   keyHeaders?: readonly string[]
 }
 
-const digest = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 27)
+const digest = (text: string): string => hash('sha256', text, 'base64url').slice(0, 27)
 
 /** Query parameters sorted by name (values of one name keep their order, which can matter upstream). */
 export const sortedQuery = (search: string): string => {
