@@ -1,4 +1,5 @@
 // Cache keys: which stored response may answer which request, so that no caller's response reaches another.
+import type { HeaderReader } from '../proxy/request-header.js'
 import { hash } from 'node:crypto'
 
 /**
@@ -13,7 +14,7 @@ export interface CacheKeyInput {
   path: string
   /** The raw query string, without `?`. */
   search: string
-  headers: Headers
+  headers: HeaderReader
   /** Include the normalised Accept-Encoding. */
   varyOnEncoding: boolean
   /** The caller's API key id when entries are private to the caller; undefined for shared entries. */
@@ -84,7 +85,7 @@ export const parseVary = (value: string | null): string[] | '*' => {
 }
 
 /** The key of one variant of a URL: the base key plus a digest of the request's values of the Vary headers. */
-export const variantCacheKey = (baseKey: string, varyHeaders: readonly string[], headers: Headers): string => {
+export const variantCacheKey = (baseKey: string, varyHeaders: readonly string[], headers: HeaderReader): string => {
   let values = ''
   for (const name of varyHeaders) {
     const value = headers.get(name)

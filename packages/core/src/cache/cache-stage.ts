@@ -16,6 +16,7 @@ import {
   isFresh,
   markResponse,
   NULL_BODY_STATUSES,
+  refreshRequest,
   replaceResponse,
   responseFrom,
   withBody,
@@ -24,6 +25,7 @@ import { hasValidator, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from
 import { resolveCacheOptions } from './options.js'
 import { readBounded } from './read-bounded.js'
 import { canWriteDirect, exactResponse, writeDirect } from '../proxy/direct-write.js'
+import { requestHeaders } from '../proxy/request-header.js'
 import { DEFAULT_SECRET_QUERY_PARAMS, hasSecretQueryParam } from './secret-query.js'
 import { unkeyedSteeringHeaders } from './steering-headers.js'
 import type { CachedResponseMeta, CacheRecord, CacheStore } from './store.js'
@@ -98,11 +100,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const refresh = deps.refresh
     if (!refresh || refreshing.has(flightKey)) return
     refreshing.add(flightKey)
-    const headers = new Headers(c.req.raw.headers)
-    // Not replayed: the refresh comes from the gateway itself (127.0.0.1), where a trusted-proxy rule could
-    // otherwise lend the client's claimed address to it. Host and X-Forwarded-Host/Proto stay: they are in the key.
-    for (const name of ['x-forwarded-for', 'forwarded', 'x-real-ip']) headers.delete(name)
-    const request = new Request(c.req.url, { method: 'GET', headers })
+    const request = refreshRequest(c)
     background.add(request)
     // Next tick: the client's answer goes out first. The body is read so that the write completes.
     setImmediate(() => {
@@ -128,7 +126,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const first = await safeGet(c, baseKey)
     if (!first) return { entry: undefined, flightKey: baseKey }
     if (first.meta.kind === 'response') return { entry: first as CachedResponse, flightKey: baseKey }
-    const variantKey = variantCacheKey(baseKey, first.meta.headers, c.req.raw.headers)
+    const variantKey = variantCacheKey(baseKey, first.meta.headers, requestHeaders(c))
     const variant = await safeGet(c, variantKey)
     return { entry: variant?.meta.kind === 'response' ? (variant as CachedResponse) : undefined, flightKey: variantKey }
   }
@@ -137,7 +135,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     try {
       if (vary.length === 0) return await store.set(baseKey, record, ttlMs)
       await store.set(baseKey, { meta: { kind: 'vary', headers: vary }, body: EMPTY }, ttlMs)
-      await store.set(variantCacheKey(baseKey, vary, c.req.raw.headers), record, ttlMs)
+      await store.set(variantCacheKey(baseKey, vary, requestHeaders(c)), record, ttlMs)
     } catch (error) {
       deps.onError?.(error, c)
       throw error
@@ -253,7 +251,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
     const method = c.req.method
     if (method !== 'GET' && method !== 'HEAD') return next()
 
-    const headers = c.req.raw.headers
+    const headers = requestHeaders(c)
     const apiKey = c.get('apiKey')
     const url = c.req.url
     const queryAt = url.indexOf('?')

@@ -1,4 +1,5 @@
 // What may be cached: which requests use the cache, which responses are stored, and for how long.
+import type { HeaderReader } from '../proxy/request-header.js'
 import type { APIKeyIdentity } from '../context.js'
 import { parseVary } from './cache-key.js'
 import { hasValidator } from './conditional.js'
@@ -36,7 +37,7 @@ export type BypassReason = 'authorization' | 'cookie' | 'no-store' | 'range' | '
  * request off entries shared between callers (as Varnish's built-in policy does).
  */
 export const bypassReason = (
-  headers: Headers,
+  headers: HeaderReader,
   options: ResolvedCacheOptions,
   apiKey: APIKeyIdentity | undefined,
 ): BypassReason | undefined => {
@@ -150,7 +151,7 @@ export const storedHeaders = (headers: Headers): [string, string][] => {
 }
 
 /** A GET/HEAD carries a body when it is framed as having one (RFC 9110 §8.6: Content-Length > 0 or any Transfer-Encoding). */
-export const hasRequestBody = (headers: Headers): boolean => {
+export const hasRequestBody = (headers: HeaderReader): boolean => {
   if (headers.has('transfer-encoding')) return true
   const length = headers.get('content-length')
   return length !== null && length.trim() !== '0' && length.trim() !== ''

@@ -1,4 +1,5 @@
 // How the cache stage answers: responses built from stored entries (304s included) and X-Cache on upstream answers.
+import type { HeaderReader } from '../proxy/request-header.js'
 import type { Context } from 'hono'
 import { notModified, notModifiedHeaders } from './conditional.js'
 import { exactResponse } from '../proxy/direct-write.js'
@@ -16,7 +17,7 @@ export type CachedResponse = CacheRecord & { meta: CachedResponseMeta }
 export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304])
 
 /** 304 when the request's preconditions match the stored response, else its own status. */
-export const conditionalStatus = (entry: CachedResponse, request: Headers): number =>
+export const conditionalStatus = (entry: CachedResponse, request: HeaderReader): number =>
   (request.has('if-none-match') || request.has('if-modified-since')) &&
   notModified(request, entry.meta.status, new Headers(entry.meta.headers))
     ? 304
@@ -96,3 +97,14 @@ export const answerConditionally = (c: Context): void => {
 
 /** Whether an entry may still be served without asking the upstream. */
 export const isFresh = (entry: CachedResponse | undefined, now: number): boolean => entry !== undefined && now < entry.meta.freshUntil
+
+/**
+ * The request that refreshes an entry in the background: the client's GET without its client-address headers. The
+ * refresh comes from the gateway itself (127.0.0.1), where a trusted-proxy rule could otherwise lend the client's
+ * claimed address to it. Host and X-Forwarded-Host/Proto stay: they are in the key.
+ */
+export const refreshRequest = (c: Context): Request => {
+  const headers = new Headers(c.req.raw.headers)
+  for (const name of ['x-forwarded-for', 'forwarded', 'x-real-ip']) headers.delete(name)
+  return new Request(c.req.url, { method: 'GET', headers })
+}

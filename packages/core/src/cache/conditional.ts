@@ -1,4 +1,5 @@
 // Conditional requests on the cache (RFC 9110 §13, RFC 9111 §4.3): 304s from stored entries and upstream revalidation.
+import type { HeaderReader } from '../proxy/request-header.js'
 
 /** Entity tags of an If-None-Match list (`W/"a", "b"`), or ['*']. */
 const entityTags = (value: string): string[] => value.match(/(?:W\/)?"[^"]*"|\*/g) ?? []
@@ -13,7 +14,7 @@ const weakMatch = (a: string, b: string): boolean => (a.startsWith('W/') ? a.sli
  * @example
  * notModified(new Headers({ 'if-none-match': 'W/"v1"' }), 200, new Headers({ etag: '"v1"' })) // true
  */
-export const notModified = (request: Headers, status: number, stored: Headers): boolean => {
+export const notModified = (request: HeaderReader, status: number, stored: Headers): boolean => {
   if (status < 200 || status > 299) return false
   const ifNoneMatch = request.get('if-none-match')
   if (ifNoneMatch !== null) {

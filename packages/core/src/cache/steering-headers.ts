@@ -1,4 +1,5 @@
 // Request headers that steer origins (scheme, host, URL, method, client address) without appearing in Vary.
+import type { HeaderReader } from '../proxy/request-header.js'
 import { isClientIdentityHeader } from '../proxy/headers.js'
 
 /**
@@ -40,7 +41,7 @@ export const isSteeringHeader = (name: string): boolean =>
   STEERING_HEADERS.has(name) || (isClientIdentityHeader(name) && !GATEWAY_DERIVED.has(name))
 
 /** The steering headers present in `headers` that the route does not key on, or undefined when there are none. */
-export const unkeyedSteeringHeaders = (headers: Headers, keyHeaders: readonly string[]): string[] | undefined => {
+export const unkeyedSteeringHeaders = (headers: HeaderReader, keyHeaders: readonly string[]): string[] | undefined => {
   let found: string[] | undefined
   for (const name of headers.keys()) {
     if (isSteeringHeader(name) && !keyHeaders.includes(name)) (found ??= []).push(name)

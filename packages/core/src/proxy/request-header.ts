@@ -1,4 +1,5 @@
 // Reading request headers on the hot path without making @hono/node-server build a Headers object.
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Context } from 'hono'
 import { incomingOf } from './node-bindings.js'
 
@@ -11,4 +12,36 @@ export const requestHeader = (c: Context, name: string): string | undefined => {
   if (!incoming) return c.req.header(name)
   const value = incoming.headers[name]
   return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** What the gateway reads of a request's headers: Fetch Headers satisfy it, and so does Node's parsed set. */
+export interface HeaderReader {
+  get(name: string): string | null
+  has(name: string): boolean
+  /** Lower-case names. */
+  keys(): Iterable<string>
+}
+
+/** Node's parsed request headers (lower-case names; repeated fields joined as Node joins them). */
+class NodeHeaderReader implements HeaderReader {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()]
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
+  }
+
+  has(name: string): boolean {
+    return this.headers[name.toLowerCase()] !== undefined
+  }
+
+  keys(): Iterable<string> {
+    return Object.keys(this.headers)
+  }
+}
+
+/** The request's headers to read, without making @hono/node-server build a Headers object on a socket. */
+export const requestHeaders = (c: Context): HeaderReader => {
+  const incoming = incomingOf(c)
+  return incoming ? new NodeHeaderReader(incoming.headers) : c.req.raw.headers
 }
