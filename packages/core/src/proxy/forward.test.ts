@@ -280,6 +280,28 @@ describe('timeouts and retries', () => {
       'closed',
     )
   })
+  it('stops the upstream transfer when the client goes away in the middle of a streamed body', async () => {
+    let upstreamClosed: () => void
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve))
+    const up = await h.upstream({
+      handler: (req, res) => {
+        req.socket.once('close', () => upstreamClosed())
+        // No Content-Length: streamed through; one chunk now, then nothing until the client leaves.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' })
+        res.write(Buffer.alloc(1024, 1))
+        return true
+      },
+    })
+    const { url } = await h.gateway((g) => g.registerRoute('/stream', up.url, { timeoutMs: 60_000 }))
+    const controller = new AbortController()
+    const res = await fetch(`${url}/stream`, { signal: controller.signal })
+    const reader = res.body!.getReader()
+    expect((await reader.read()).value?.byteLength).toBeGreaterThan(0)
+    controller.abort()
+    await expect(Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 10_000))])).resolves.toBe(
+      'closed',
+    )
+  })
 })
 
 describe('circuit breaker', () => {
