@@ -288,7 +288,7 @@ describe('access log', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, method: 'GET', path: '/api/x', status: 200 })
   })
 
-  it('jsonAccessLogger writes one JSON line per record to a file, the lines of a turn in one write', async () => {
+  it('jsonAccessLogger writes one JSON line per record to a file, the lines gathered into few writes', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tollgate-access-')), 'access.log')
     const up = await h.upstream()
     const { url } = await h.gateway((g) => g.registerRoute('/api', up.url), { accessLog: { logger: jsonAccessLogger(file) } })

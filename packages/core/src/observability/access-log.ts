@@ -1,11 +1,12 @@
 // Access logs: one structured record per request, built from what the stages recorded — never a key, a query
 // string, Authorization or a cookie.
-import { createRequire } from 'node:module'
 import type { Context } from 'hono'
-import type pino from 'pino'
 import '../context.js'
 import { requestHeader } from '../proxy/request-header.js'
+import { jsonAccessLogger } from './json-access-logger.js'
 import type { AccessLogger, AccessLogOptions } from './schema.js'
+
+export { jsonAccessLogger }
 
 /** One access-log record (a pino logger adds `time` and `level` itself; other loggers get `time` in the record). */
 export interface AccessLogRecord {
@@ -41,49 +42,6 @@ export interface AccessLogRecord {
 }
 
 const MAX_PATH = 512
-
-/** Lines handed to a destination at the end of the current event-loop turn, per destination. */
-const unwritten = new Map<{ write(text: string): unknown; flushSync(): void }, string[]>()
-let exitHook = false
-
-/** On exit, hands every destination its last lines and writes them synchronously. */
-const writeUnwrittenOnExit = (): void => {
-  if (exitHook) return
-  exitHook = true
-  process.once('exit', () => {
-    for (const [stream, lines] of unwritten) {
-      if (lines.length === 0) continue
-      stream.write(lines.join(''))
-      stream.flushSync()
-    }
-  })
-}
-
-/**
- * Writes each record as one JSON line (with `time`, ISO 8601) to a file descriptor or file path (default: stdout)
- * through pino's asynchronous destination (sonic-boom). The lines of one event-loop turn go out in one write: a
- * write per line costs more than building the line. What is left is written on exit. pino is loaded only when this
- * is called.
- * @example
- * new APIGateway({ accessLog: { logger: jsonAccessLogger('/var/log/tollgate/access.log') } })
- */
-export const jsonAccessLogger = (destination: number | string = 1): AccessLogger => {
-  const create = createRequire(import.meta.url)('pino') as typeof pino
-  const stream = create.destination({ dest: destination, sync: false })
-  const lines: string[] = []
-  unwritten.set(stream, lines)
-  stream.once('close', () => unwritten.delete(stream))
-  writeUnwrittenOnExit()
-  const flush = (): void => {
-    stream.write(lines.join(''))
-    lines.length = 0
-  }
-  return {
-    info(record) {
-      if (lines.push(`${JSON.stringify(record)}\n`) === 1) setImmediate(flush)
-    },
-  }
-}
 
 let lastMs = 0
 let lastIso = ''
