@@ -1,6 +1,8 @@
 // The built-in access logger: JSON lines to a file descriptor or a file, gathered into large asynchronous writes.
 import { createRequire } from 'node:module'
 import type pino from 'pino'
+import { accessLine } from './access-line.js'
+import type { AccessLogRecord } from './access-log-record.js'
 import type { AccessLogger } from './schema.js'
 
 /** sonic-boom with `contentMode: 'buffer'` (its types know only strings): a batch is encoded once, here, not thrice. */
@@ -67,6 +69,12 @@ const writeAllOnExit = (): void => {
   })
 }
 
+/** The built-in loggers' record writers: the access log hands them its records without the generic info(). */
+const recordWriters = new WeakMap<AccessLogger, (record: AccessLogRecord) => void>()
+
+/** How to write an access-log record to `logger` when it is a jsonAccessLogger (a line built field by field). */
+export const recordWriterOf = (logger: AccessLogger): ((record: AccessLogRecord) => void) | undefined => recordWriters.get(logger)
+
 /**
  * Writes each record as one JSON line (with `time`, ISO 8601) to a file descriptor or file path (default: stdout)
  * through pino's asynchronous destination (sonic-boom). Lines are gathered into writes of about 64 KB, each written
@@ -84,5 +92,7 @@ export const jsonAccessLogger = (destination: number | string = 1): AccessLogger
     open.delete(lines)
   })
   writeAllOnExit()
-  return { info: (record) => lines.add(`${JSON.stringify(record)}\n`) }
+  const logger: AccessLogger = { info: (record) => lines.add(`${JSON.stringify(record)}\n`) }
+  recordWriters.set(logger, (record) => lines.add(accessLine(record)))
+  return logger
 }
