@@ -1,5 +1,6 @@
 // Access logs: one record per request with what the stages decided — and never a key, a query, Authorization or a cookie.
 import { mkdtempSync, readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -23,6 +24,27 @@ const settled = async (records: unknown[], count: number) => {
   await vi.waitFor(() => expect(records.length).toBeGreaterThanOrEqual(count), { timeout: 5_000 })
   return records
 }
+
+/** Sends one `Connection: close` request on a raw socket: resolves with every byte the gateway sent. */
+const bytesReceived = (url: string, path: string): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url)
+    const socket = connect(Number(port), hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('end', () => resolve(Buffer.concat(chunks)))
+    socket.on('error', reject)
+  })
+
+/** Starts a request on a raw socket and closes the socket as soon as the first bytes of the answer arrive. */
+const cutAfterFirstBytes = (url: string, path: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url)
+    const socket = connect(Number(port), hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`))
+    socket.once('data', () => socket.destroy())
+    socket.on('close', () => resolve())
+    socket.on('error', reject)
+  })
 
 describe('access log', () => {
   it('is off by default', async () => {
@@ -124,6 +146,85 @@ describe('access log', () => {
     for (const [i, record] of records.entries()) expect(record.bytesOut).toBeGreaterThan(Number(answers[i]!.headers['content-length']))
   })
 
+  it('an answer written after end() (a 404, a route with middleware, a built-in endpoint) is logged once with the bytes sent', async () => {
+    const { records, logger } = recorder()
+    const up = await h.upstream()
+    const plain = await h.gateway((g) => g.registerRoute('/plain', up.url), { accessLog: { logger } })
+    const wrapped = await h.gateway(
+      (g) => {
+        g.registerRoute('/wrapped', up.url)
+        g.addMiddleware(async (_c, next) => {
+          await next()
+        })
+      },
+      { accessLog: { logger } },
+    )
+    const requests: [string, string][] = [
+      [plain.url, '/plain/a'],
+      [plain.url, '/nowhere'],
+      [plain.url, '/_health'],
+      [wrapped.url, '/wrapped/b'],
+    ]
+    const sent: number[] = []
+    for (const [url, path] of requests) sent.push((await bytesReceived(url, path)).length)
+    await settled(records, requests.length)
+    await rawRequest(plain.url, '/plain/later') // by the time it is answered, a second line for any of them would have been written
+    await settled(records, requests.length + 1)
+    expect(records.map((r) => [r.path, r.status])).toEqual([
+      ['/plain/a', 200],
+      ['/nowhere', 404],
+      ['/_health', 200],
+      ['/wrapped/b', 200],
+      ['/plain/later', 200],
+    ])
+    expect(records.slice(0, requests.length).map((r) => r.bytesOut)).toEqual(sent)
+    for (const record of records) expect(record.aborted).toBeUndefined()
+  })
+
+  it('a streamed answer is logged once it ends, or once the client cuts it off (aborted: true)', async () => {
+    const { records, logger } = recorder()
+    const up = await h.upstream({
+      handler: (req, res) => {
+        if (req.url?.endsWith('/slow')) {
+          res.writeHead(200, { 'content-type': 'text/plain' }).write('x'.repeat(16_384))
+          setTimeout(() => res.end('y'.repeat(1_000)), 50)
+          return true
+        }
+        if (!req.url?.endsWith('/stream')) return false
+        res.writeHead(200, { 'content-type': 'text/plain' }).write('x'.repeat(16_384)) // and never ends
+        return true
+      },
+    })
+    const plain = await h.gateway((g) => g.registerRoute('/plain', up.url), { accessLog: { logger } })
+    const wrapped = await h.gateway(
+      (g) => {
+        g.registerRoute('/wrapped', up.url)
+        g.addMiddleware(async (_c, next) => {
+          await next()
+        })
+      },
+      { accessLog: { logger } },
+    )
+    const sent = [(await bytesReceived(plain.url, '/plain/slow')).length, (await bytesReceived(wrapped.url, '/wrapped/slow')).length]
+    await cutAfterFirstBytes(plain.url, '/plain/stream')
+    await cutAfterFirstBytes(wrapped.url, '/wrapped/stream')
+    await settled(records, 4)
+    await rawRequest(plain.url, '/plain/later')
+    await settled(records, 5)
+    expect(records.map((r) => [r.path, r.status, r.aborted])).toEqual([
+      ['/plain/slow', 200, undefined],
+      ['/wrapped/slow', 200, undefined],
+      ['/plain/stream', 200, true],
+      ['/wrapped/stream', 200, true],
+      ['/plain/later', 200, undefined],
+    ])
+    expect(records.slice(0, 2).map((r) => r.bytesOut)).toEqual(sent)
+    expect(sent[0]).toBeGreaterThan(17_384)
+    for (const record of records.slice(2, 4)) expect(record.bytesOut).toBeGreaterThan(0)
+    // Arrival to last byte: the slow answers' lines count the upstream's pause.
+    for (const record of records.slice(0, 2)) expect(record.durationMs).toBeGreaterThanOrEqual(40)
+  })
+
   it('logs gateway answers with their error code, 404s included', async () => {
     const { records, logger } = recorder()
     const up = await h.upstream()
@@ -187,7 +288,7 @@ describe('access log', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, method: 'GET', path: '/api/x', status: 200 })
   })
 
-  it('jsonAccessLogger writes one JSON line per record to a file, the lines of a turn in one write', async () => {
+  it('jsonAccessLogger writes one JSON line per record to a file, the lines gathered into few writes', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tollgate-access-')), 'access.log')
     const up = await h.upstream()
     const { url } = await h.gateway((g) => g.registerRoute('/api', up.url), { accessLog: { logger: jsonAccessLogger(file) } })

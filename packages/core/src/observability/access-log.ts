@@ -1,89 +1,16 @@
 // Access logs: one structured record per request, built from what the stages recorded — never a key, a query
 // string, Authorization or a cookie.
-import { createRequire } from 'node:module'
 import type { Context } from 'hono'
-import type pino from 'pino'
 import '../context.js'
 import { requestHeader } from '../proxy/request-header.js'
+import type { AccessLogRecord } from './access-log-record.js'
+import { jsonAccessLogger, recordWriterOf } from './json-access-logger.js'
 import type { AccessLogger, AccessLogOptions } from './schema.js'
 
-/** One access-log record (a pino logger adds `time` and `level` itself; other loggers get `time` in the record). */
-export interface AccessLogRecord {
-  /** ISO 8601; undefined (left out of the line) when the logger stamps its own, as pino does. */
-  time: string | undefined
-  requestId: string
-  traceId: string | undefined
-  method: string
-  /** The normalised path, never the query (it may hold credentials); clipped to 512 characters. */
-  path: string
-  route: string | undefined
-  status: number
-  /** The origin of the last upstream target tried. */
-  upstream: string | undefined
-  attempts: number
-  /** From arrival to the last byte sent (to the response being ready without a socket), rounded to 0.1 ms. */
-  durationMs: number
-  /** The request's Content-Length (undefined for a chunked body). */
-  bytesIn: number | undefined
-  /** Bytes written to the client, headers included (the response's Content-Length without a socket). */
-  bytesOut: number | undefined
-  /** hit, miss, stale, revalidated or bypass on cached routes. */
-  cache: string | undefined
-  /** allowed, limited or error on rate-limited routes. */
-  rateLimit: string | undefined
-  clientIp: string | undefined
-  /** The API key's public id, never the key. */
-  keyId: string | undefined
-  /** The gateway's error code when it answered itself. */
-  error: string | undefined
-  /** Set when the client went away before the whole response was written. */
-  aborted?: true
-}
+export type { AccessLogRecord }
+export { jsonAccessLogger }
 
 const MAX_PATH = 512
-
-/** Lines handed to a destination at the end of the current event-loop turn, per destination. */
-const unwritten = new Map<{ write(text: string): unknown; flushSync(): void }, string[]>()
-let exitHook = false
-
-/** On exit, hands every destination its last lines and writes them synchronously. */
-const writeUnwrittenOnExit = (): void => {
-  if (exitHook) return
-  exitHook = true
-  process.once('exit', () => {
-    for (const [stream, lines] of unwritten) {
-      if (lines.length === 0) continue
-      stream.write(lines.join(''))
-      stream.flushSync()
-    }
-  })
-}
-
-/**
- * Writes each record as one JSON line (with `time`, ISO 8601) to a file descriptor or file path (default: stdout)
- * through pino's asynchronous destination (sonic-boom). The lines of one event-loop turn go out in one write: a
- * write per line costs more than building the line. What is left is written on exit. pino is loaded only when this
- * is called.
- * @example
- * new APIGateway({ accessLog: { logger: jsonAccessLogger('/var/log/tollgate/access.log') } })
- */
-export const jsonAccessLogger = (destination: number | string = 1): AccessLogger => {
-  const create = createRequire(import.meta.url)('pino') as typeof pino
-  const stream = create.destination({ dest: destination, sync: false })
-  const lines: string[] = []
-  unwritten.set(stream, lines)
-  stream.once('close', () => unwritten.delete(stream))
-  writeUnwrittenOnExit()
-  const flush = (): void => {
-    stream.write(lines.join(''))
-    lines.length = 0
-  }
-  return {
-    info(record) {
-      if (lines.push(`${JSON.stringify(record)}\n`) === 1) setImmediate(flush)
-    },
-  }
-}
 
 let lastMs = 0
 let lastIso = ''
@@ -109,16 +36,17 @@ const contentLength = (value: string | null | undefined): number | undefined => 
 
 /** Writes the access log: sampling, the record, the logger. */
 export class AccessLog {
-  readonly #logger: AccessLogger
+  readonly #write: (record: AccessLogRecord) => void
   readonly #sample: number
   readonly #stampTime: boolean
   readonly #random: () => number
 
   constructor(options: true | AccessLogOptions, random: () => number = Math.random) {
     const given = options === true ? {} : options
-    this.#logger = given.logger ?? jsonAccessLogger()
+    const logger = given.logger ?? jsonAccessLogger()
+    this.#write = recordWriterOf(logger) ?? ((record) => logger.info(record))
     this.#sample = given.sample ?? 1
-    this.#stampTime = !stampsTime(this.#logger)
+    this.#stampTime = !stampsTime(logger)
     this.#random = random
   }
 
@@ -152,7 +80,7 @@ export class AccessLog {
   }
 
   write(record: AccessLogRecord): void {
-    this.#logger.info(record)
+    this.#write(record)
   }
 }
 

@@ -1,6 +1,8 @@
 // What the gateway does around every request for the people running it: the request ID, the trace, the access-log
 // line and the `request` event. Begun when a request arrives, ended with its response.
 import { EventEmitter } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Context, MiddlewareHandler } from 'hono'
 import '../context.js'
 import type { GatewayOptions, Logger } from '../options.js'
@@ -10,8 +12,23 @@ import { type RequestEvent, requestEvent } from '../server/request-events.js'
 import { AccessLog, responseLength } from './access-log.js'
 import { openTelemetryTracing } from './opentelemetry.js'
 import { assignRequestId, REQUEST_ID_HEADER } from './request-id.js'
-import { propagateOnly, type Tracing } from './request-trace.js'
+import { propagateOnly, type RequestTrace, type Tracing } from './request-trace.js'
 import './options.js'
+
+/** A logged or traced request whose answer is being sent: what its line and span need once it is. */
+interface Sent {
+  c: Context
+  path: string
+  status: number
+  /** performance.now() at arrival. */
+  arrived: number
+  outgoing: ServerResponse
+  socket: Socket | null
+  /** The socket's bytesWritten before this answer. */
+  before: number
+  log: AccessLog | undefined
+  spans: RequestTrace | undefined
+}
 
 const tracingOf = (options: GatewayOptions['tracing']): Tracing | undefined => {
   if (options === false) return undefined
@@ -39,6 +56,8 @@ export class RequestObserver {
   readonly #logger: Logger
   /** Requests the built-in endpoints' middleware began, until the route handler (or the middleware) ends them. */
   readonly #builtIn = new WeakSet<Context>()
+  /** Answers ended but not yet on the wire when end() ran. */
+  #unsent: Sent[] = []
 
   constructor(options: Readonly<GatewayOptions>, logger: Logger) {
     this.#header = options.requestIdHeader?.toLowerCase() ?? REQUEST_ID_HEADER
@@ -83,20 +102,15 @@ export class RequestObserver {
     const log = this.#accessLog?.sampled(status) ? this.#accessLog : undefined
     const outgoing = outgoingOf(c)
     if (outgoing && (log || spans)) {
-      // The line and the span end when the last byte is written (or the client goes away).
       const socket = outgoing.socket
       const before = c.get('socketBytesAtStart') ?? socket?.bytesWritten ?? 0
-      const arrived = performance.now() - durationMs
-      const finish = () => {
-        spans?.finish(c, status)
-        if (!log) return
-        const record = log.record(c, path, status, performance.now() - arrived, socket ? socket.bytesWritten - before : undefined)
-        if (!outgoing.writableFinished) record.aborted = true
-        this.#write(log, record)
+      const sent: Sent = { c, path, status, arrived: 0, outgoing, socket, before, log, spans }
+      // An answer written straight to the socket is done (or cut) already; node-server writes the others next.
+      if (outgoing.writableFinished || outgoing.destroyed) this.#finish(sent, durationMs)
+      else {
+        sent.arrived = performance.now() - durationMs
+        if (this.#unsent.push(sent) === 1) queueMicrotask(this.#settleNextTick)
       }
-      // An answer written straight to the socket may be done (or cut) already: then its 'close' has been and gone.
-      if (outgoing.writableFinished || outgoing.destroyed) finish()
-      else outgoing.once('close', finish)
     } else {
       spans?.finish(c, status)
       if (log) this.#write(log, log.record(c, path, status, durationMs, responseLength(response)))
@@ -116,6 +130,33 @@ export class RequestObserver {
     const response = this.end(c, c.req.path, c.res, c.res.status, performance.now() - startTime, false)
     // Assigning c.res rebuilds the response from its original init, losing the header set in place.
     if (response !== c.res) c.res = response
+  }
+
+  /**
+   * Finishes the answers end() left unsent, in a tick after this turn's microtasks: node-server has written a buffered
+   * one by then. (The tick is queued from a microtask: one queued by an end() that ran outside a microtask would run
+   * before node-server writes.) An answer still being written, a stream, is finished on its 'close': its last byte
+   * went, or the client went away.
+   */
+  readonly #settle = (): void => {
+    const unsent = this.#unsent
+    this.#unsent = []
+    for (const sent of unsent) {
+      if (sent.outgoing.writableFinished || sent.outgoing.destroyed) this.#finish(sent, performance.now() - sent.arrived)
+      else sent.outgoing.once('close', () => this.#finish(sent, performance.now() - sent.arrived))
+    }
+  }
+
+  readonly #settleNextTick = (): void => process.nextTick(this.#settle)
+
+  /** Ends the span and writes the line of an answer that is sent, or cut. */
+  #finish(sent: Sent, durationMs: number): void {
+    const { c, status, socket, log } = sent
+    sent.spans?.finish(c, status)
+    if (!log) return
+    const record = log.record(c, sent.path, status, durationMs, socket ? socket.bytesWritten - sent.before : undefined)
+    if (!sent.outgoing.writableFinished) record.aborted = true
+    this.#write(log, record)
   }
 
   #write(log: AccessLog, record: Parameters<AccessLog['write']>[0]): void {

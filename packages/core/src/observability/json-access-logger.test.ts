@@ -1,0 +1,58 @@
+// The built-in JSON logger gathers lines into few writes: none may be lost when the process ends before they went out.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+describe('jsonAccessLogger', () => {
+  it('writes the lines still waiting when the process exits', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-exit-'))
+    const file = join(dir, 'access.log')
+    const script = join(dir, 'exit.mjs')
+    const accessLog = new URL('./access-log.ts', import.meta.url).href
+    // Three lines: two through the access log (a record), one through info() with a field of its own; the process
+    // exits long before the lines' flush timer would have written them.
+    writeFileSync(
+      script,
+      `import { openSync } from 'node:fs'
+import { AccessLog, jsonAccessLogger } from ${JSON.stringify(accessLog)}
+const logger = jsonAccessLogger(openSync(process.argv[2], 'a'))
+const log = new AccessLog({ logger })
+const record = (path) => ({ time: undefined, requestId: 'r', traceId: undefined, method: 'GET', path, route: undefined, status: 200,
+  upstream: undefined, attempts: 0, durationMs: 0.1, bytesIn: 0, bytesOut: 10, cache: undefined, rateLimit: undefined,
+  clientIp: '127.0.0.1', keyId: undefined, error: undefined })
+log.write(record('/first'))
+logger.info({ path: '/info', tenant: 'kept' })
+setTimeout(() => {
+  log.write({ ...record('/last'), aborted: true })
+  process.exit(0)
+}, 10)
+`,
+    )
+    const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', script, file], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] })
+    const code = await new Promise((resolve) => child.once('exit', resolve))
+    expect(code).toBe(0)
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(lines).toEqual([
+      {
+        requestId: 'r',
+        method: 'GET',
+        path: '/first',
+        status: 200,
+        attempts: 0,
+        durationMs: 0.1,
+        bytesIn: 0,
+        bytesOut: 10,
+        clientIp: '127.0.0.1',
+      },
+      { path: '/info', tenant: 'kept' },
+      expect.objectContaining({ path: '/last', aborted: true }),
+    ])
+  })
+})
