@@ -152,7 +152,12 @@ export class RequestObserver {
   /** Ends the span and writes the line of an answer that is sent, or cut. */
   #finish(sent: Sent, durationMs: number): void {
     const { c, status, socket, log } = sent
-    sent.spans?.finish(c, status)
+    try {
+      sent.spans?.finish(c, status)
+    } catch (error) {
+      // A tracer that throws must not cost the other answers of this batch their lines and spans.
+      this.#logger.error('the tracer threw while ending a span:', error)
+    }
     if (!log) return
     const record = log.record(c, sent.path, status, durationMs, socket ? socket.bytesWritten - sent.before : undefined)
     if (!sent.outgoing.writableFinished) record.aborted = true
