@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createHarness } from '../testing/gateway-harness.js'
 import { rawRequest } from '../testing/http-client.js'
 import { AccessLog, type AccessLogRecord, jsonAccessLogger } from './access-log.js'
+import type { AccessLogger } from './schema.js'
 
 const h = createHarness()
 afterEach(() => h.close())
@@ -146,19 +147,24 @@ describe('access log', () => {
     for (const [i, record] of records.entries()) expect(record.bytesOut).toBeGreaterThan(Number(answers[i]!.headers['content-length']))
   })
 
-  it('an answer written after end() (a 404, a route with middleware, a built-in endpoint) is logged once with the bytes sent', async () => {
-    const { records, logger } = recorder()
-    const up = await h.upstream()
-    const plain = await h.gateway((g) => g.registerRoute('/plain', up.url), { accessLog: { logger } })
-    const wrapped = await h.gateway(
+  /** Two logged gateways on `upstream`: /plain written straight to the socket, /wrapped behind a middleware (node-server writes it). */
+  const plainAndWrapped = async (upstream: string, logger: AccessLogger) => ({
+    plain: await h.gateway((g) => g.registerRoute('/plain', upstream), { accessLog: { logger } }),
+    wrapped: await h.gateway(
       (g) => {
-        g.registerRoute('/wrapped', up.url)
+        g.registerRoute('/wrapped', upstream)
         g.addMiddleware(async (_c, next) => {
           await next()
         })
       },
       { accessLog: { logger } },
-    )
+    ),
+  })
+
+  it('an answer written after end() (a 404, a route with middleware, a built-in endpoint) is logged once with the bytes sent', async () => {
+    const { records, logger } = recorder()
+    const up = await h.upstream()
+    const { plain, wrapped } = await plainAndWrapped(up.url, logger)
     const requests: [string, string][] = [
       [plain.url, '/plain/a'],
       [plain.url, '/nowhere'],
@@ -195,16 +201,7 @@ describe('access log', () => {
         return true
       },
     })
-    const plain = await h.gateway((g) => g.registerRoute('/plain', up.url), { accessLog: { logger } })
-    const wrapped = await h.gateway(
-      (g) => {
-        g.registerRoute('/wrapped', up.url)
-        g.addMiddleware(async (_c, next) => {
-          await next()
-        })
-      },
-      { accessLog: { logger } },
-    )
+    const { plain, wrapped } = await plainAndWrapped(up.url, logger)
     const sent = [(await bytesReceived(plain.url, '/plain/slow')).length, (await bytesReceived(wrapped.url, '/wrapped/slow')).length]
     await cutAfterFirstBytes(plain.url, '/plain/stream')
     await cutAfterFirstBytes(wrapped.url, '/wrapped/stream')
