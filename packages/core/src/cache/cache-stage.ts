@@ -22,6 +22,7 @@ import {
   withBody,
 } from './cached-answer.js'
 import { hasValidator, revalidationHeaders, UNCONDITIONAL, updatedHeaders } from './conditional.js'
+import { Flights, type FlightOutcome, waitFor } from './flights.js'
 import { resolveCacheOptions } from './options.js'
 import { readBounded } from './read-bounded.js'
 import { canWriteDirect, exactResponse, writeDirect } from '../proxy/direct-write.js'
@@ -53,19 +54,6 @@ export interface CacheStageDeps {
   refresh?(request: Request): Promise<Response>
 }
 
-/** What a coalesced miss's leader ended with, so that waiters know whether to look again or use a stale entry. */
-type FlightOutcome = 'stored' | 'not-stored' | 'upstream-failed' | 'timed-out'
-
-/** Waits for a flight, but never longer than `ms` (an upstream body that stalls must not hold every waiter). */
-const waitFor = (flight: Promise<FlightOutcome>, ms: number): Promise<FlightOutcome> => {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<FlightOutcome>((resolve) => {
-    timer = setTimeout(() => resolve('timed-out'), ms)
-    timer.unref()
-  })
-  return Promise.race([flight, timeout]).finally(() => clearTimeout(timer))
-}
-
 const EMPTY = new Uint8Array(0)
 
 /** Merges upstream request header overrides with those earlier stages set. */
@@ -89,8 +77,7 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
   const clock = deps.clock ?? systemClock
   const maxWaitMs = deps.maxWaitMs ?? 30_000
   const secretQueryParams = deps.secretQueryParams ?? new Set(DEFAULT_SECRET_QUERY_PARAMS)
-  // Misses in flight, by the key their response will be stored at (or the URL's key while its Vary is unknown).
-  const inflight = new Map<string, Promise<FlightOutcome>>()
+  const inflight = new Flights()
   // Entries being refreshed in the background (stale-while-revalidate), by flight key: one refresh each at a time.
   const refreshing = new Set<string>()
   // The requests this stage sent through the gateway to refresh an entry: they revalidate instead of serving stale.
@@ -281,7 +268,14 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       keyHeaders: options.keyHeaders,
     })
 
+    let settledBefore = inflight.settled
     let found = await lookup(c, baseKey)
+    // A flight that settled during the read may have refreshed the entry after it: read again (a few times at most).
+    for (let reads = 1; reads < 4 && inflight.settled !== settledBefore; reads++) {
+      if (isFresh(found.entry, clock.now()) || inflight.has(found.flightKey)) break
+      settledBefore = inflight.settled
+      found = await lookup(c, baseKey)
+    }
     const refreshingInBackground = background.has(c.req.raw)
     const early = found.entry
     if (!refreshingInBackground && early !== undefined && !isFresh(early, clock.now())) {
@@ -328,17 +322,8 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
 
     // Only a GET that has not waited leads: a HEAD's answer has no body to store, and a waiter whose leader's
     // answer was not stored goes upstream by itself (it may be private, or vary in ways its key does not show).
-    let settle: ((outcome: FlightOutcome) => void) | undefined
-    if (method === 'GET' && waitedFor === undefined && !inflight.has(found.flightKey)) {
-      const flightKey = found.flightKey
-      const flight = new Promise<FlightOutcome>((resolve) => {
-        settle = (outcome) => {
-          if (inflight.get(flightKey) === flight) inflight.delete(flightKey)
-          resolve(outcome)
-        }
-      })
-      inflight.set(flightKey, flight)
-    }
+    const settle =
+      method === 'GET' && waitedFor === undefined && !inflight.has(found.flightKey) ? inflight.lead(found.flightKey) : undefined
     let outcome: FlightOutcome = 'not-stored'
     let pending: Promise<boolean> | undefined
     try {
