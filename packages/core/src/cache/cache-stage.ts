@@ -288,13 +288,17 @@ export const cacheStage = (route: Pick<Route, 'raw'>, deps: CacheStageDeps): Mid
       }
     }
     let waitedFor: FlightOutcome | undefined
-    if (!isFresh(found.entry, clock.now())) {
+    for (let waits = 0; waits < 3 && !isFresh(found.entry, clock.now()); waits++) {
       const flight = inflight.get(found.flightKey)
-      if (flight) {
-        // Wait once for the request already on its way upstream, then look again.
-        waitedFor = await waitFor(flight, maxWaitMs)
-        if (waitedFor !== 'timed-out') found = await lookup(c, baseKey)
-      }
+      if (!flight) break
+      // Wait for the request already on its way upstream, then look again.
+      waitedFor = await waitFor(flight, maxWaitMs)
+      if (waitedFor === 'timed-out') break
+      found = await lookup(c, baseKey)
+      if (waitedFor !== 'stored') break
+      // What it stored may be stale already (time passed on its way): then this request waits for, or leads, the
+      // next request upstream like a new arrival, instead of every waiter going upstream by itself.
+      waitedFor = undefined
     }
     const now = clock.now()
     const entry = found.entry
