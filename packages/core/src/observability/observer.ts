@@ -104,13 +104,10 @@ export class RequestObserver {
     if (outgoing && (log || spans)) {
       const socket = outgoing.socket
       const before = c.get('socketBytesAtStart') ?? socket?.bytesWritten ?? 0
-      const sent: Sent = { c, path, status, arrived: 0, outgoing, socket, before, log, spans }
+      const sent: Sent = { c, path, status, arrived: performance.now() - durationMs, outgoing, socket, before, log, spans }
       // An answer written straight to the socket is done (or cut) already; node-server writes the others next.
-      if (outgoing.writableFinished || outgoing.destroyed) this.#finish(sent, durationMs)
-      else {
-        sent.arrived = performance.now() - durationMs
-        if (this.#unsent.push(sent) === 1) queueMicrotask(this.#settleNextTick)
-      }
+      if (outgoing.writableFinished || outgoing.destroyed) this.#finish(sent)
+      else if (this.#unsent.push(sent) === 1) queueMicrotask(this.#settleNextTick)
     } else {
       spans?.finish(c, status)
       if (log) this.#write(log, log.record(c, path, status, durationMs, responseLength(response)))
@@ -142,15 +139,15 @@ export class RequestObserver {
     const unsent = this.#unsent
     this.#unsent = []
     for (const sent of unsent) {
-      if (sent.outgoing.writableFinished || sent.outgoing.destroyed) this.#finish(sent, performance.now() - sent.arrived)
-      else sent.outgoing.once('close', () => this.#finish(sent, performance.now() - sent.arrived))
+      if (sent.outgoing.writableFinished || sent.outgoing.destroyed) this.#finish(sent)
+      else sent.outgoing.once('close', () => this.#finish(sent))
     }
   }
 
   readonly #settleNextTick = (): void => process.nextTick(this.#settle)
 
   /** Ends the span and writes the line of an answer that is sent, or cut. */
-  #finish(sent: Sent, durationMs: number): void {
+  #finish(sent: Sent): void {
     const { c, status, socket, log } = sent
     try {
       sent.spans?.finish(c, status)
@@ -159,7 +156,13 @@ export class RequestObserver {
       this.#logger.error('the tracer threw while ending a span:', error)
     }
     if (!log) return
-    const record = log.record(c, sent.path, status, durationMs, socket ? socket.bytesWritten - sent.before : undefined)
+    const record = log.record(
+      c,
+      sent.path,
+      status,
+      performance.now() - sent.arrived,
+      socket ? socket.bytesWritten - sent.before : undefined,
+    )
     if (!sent.outgoing.writableFinished) record.aborted = true
     this.#write(log, record)
   }

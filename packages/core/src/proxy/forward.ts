@@ -308,10 +308,10 @@ export class Forwarder {
       }
       rewriteResponseAddresses(headers, mapping, () => this.#publicAddress(c), { redirects, cookies })
     }
-    const bodiless = c.req.method === 'HEAD' || status === 204 || status === 304
     const direct = canWriteDirect(c)
-    if (direct) return writeDirect(c, direct, status, headers, bodiless ? null : body)
-    if (bodiless) return exactResponse(c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headerList(headers)), null)
+    if (direct) return writeDirect(c, direct, status, headers, body)
+    if (body === null)
+      return exactResponse(c.body(null, status as Exclude<StatusCode, ContentfulStatusCode> | 200, headerList(headers)), null)
     if (Buffer.isBuffer(body)) {
       const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength) as Uint8Array<ArrayBuffer>
       return exactResponse(c.body(bytes, status as ContentfulStatusCode, headerList(headers)), bytes)

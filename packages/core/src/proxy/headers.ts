@@ -131,11 +131,12 @@ export const flattenHeaders = (headers: Headers): string[] => {
  * fields, with the gateway appended to Via.
  */
 export const cleanResponseHeaders = (pairs: readonly string[], via: string): string[] => {
-  let listed: Set<string> | undefined
+  let connection: string | undefined
   let existingVia: string | undefined
   for (let i = 0; i < pairs.length; i += 2) {
-    if (pairs[i] === 'connection') listed = connectionListed(listed ? `${[...listed].join(',')},${pairs[i + 1]}` : pairs[i + 1])
+    if (pairs[i] === 'connection') connection = connection === undefined ? pairs[i + 1] : `${connection},${pairs[i + 1]}`
   }
+  const listed = connectionListed(connection)
   const out: string[] = []
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!

@@ -3,15 +3,16 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Context } from 'hono'
 import { incomingOf } from './node-bindings.js'
 
+/** A parsed header's value as one string (Node keeps only set-cookie as a list). */
+const joined = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value)
+
 /**
  * A request header (lower-case `name`). On a socket it reads Node's parsed headers: `c.req.header()` would make
  * @hono/node-server convert every raw header into a Headers object first, a few µs on each request.
  */
 export const requestHeader = (c: Context, name: string): string | undefined => {
   const incoming = incomingOf(c)
-  if (!incoming) return c.req.header(name)
-  const value = incoming.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
+  return incoming ? joined(incoming.headers[name]) : c.req.header(name)
 }
 
 /** What the gateway reads of a request's headers: Fetch Headers satisfy it, and so does Node's parsed set. */
@@ -27,8 +28,7 @@ class NodeHeaderReader implements HeaderReader {
   constructor(private readonly headers: IncomingHttpHeaders) {}
 
   get(name: string): string | null {
-    const value = this.headers[name.toLowerCase()]
-    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
+    return joined(this.headers[name.toLowerCase()]) ?? null
   }
 
   has(name: string): boolean {

@@ -10,11 +10,10 @@ export interface UpstreamAnswer {
   status: number
   /** Flat [name, value, …]: names lower-case, values the bytes received (latin1), in the upstream's order. */
   headers: string[]
-  /** The whole body (empty for a bodiless answer), or a stream for a large or unannounced one. */
-  body: Buffer | Readable
+  /** The whole body, a stream for a large or unannounced one, or null for an answer without one (HEAD, 204, 304). */
+  body: Buffer | Readable | null
 }
 
-const EMPTY = Buffer.alloc(0)
 const text = (raw: Buffer | string): string => (typeof raw === 'string' ? raw : raw.toString('latin1'))
 
 /** undici's handler protocol (onConnect, onHeaders, onData, onComplete, onError) for one exchange. */
@@ -23,6 +22,7 @@ class Exchange {
   #status = 0
   #headers: string[] = []
   #chunks: Buffer[] | undefined
+  #noBody = false
   #stream: Readable | undefined
   #resume: (() => void) | undefined
   #ended = false
@@ -56,7 +56,8 @@ class Exchange {
       if (name === 'content-length') length = Number(value)
       headers.push(name, value)
     }
-    if (this.bodiless || status === 204 || status === 304 || (length >= 0 && length <= this.bufferUpTo)) {
+    this.#noBody = this.bodiless || status === 204 || status === 304
+    if (this.#noBody || (length >= 0 && length <= this.bufferUpTo)) {
       this.#chunks = []
       return true
     }
@@ -85,7 +86,7 @@ class Exchange {
     this.#ended = true
     const chunks = this.#chunks
     if (chunks) {
-      const body = this.bodiless ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+      const body = this.#noBody ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
       this.resolve({ status: this.#status, headers: this.#headers, body })
     } else this.#stream?.push(null)
   }
