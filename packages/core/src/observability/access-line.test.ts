@@ -53,6 +53,10 @@ const nasty = [
   '/lone-surrogates/\ud800/\udfff',
   '/line-separators/\u2028\u2029',
   '</script><!--',
+  // The widest escapes: 6 bytes per UTF-16 unit must fit in the bound the line is written into.
+  '\u0001'.repeat(300),
+  '\ud800'.repeat(300),
+  '日本😀'.repeat(100),
 ]
 
 describe('accessLine', () => {
@@ -67,7 +71,11 @@ describe('accessLine', () => {
 
   it('escapes every string field so that the line parses back to the same record', () => {
     for (const text of nasty) {
-      const record: AccessLogRecord = { ...full, path: text, requestId: text, route: text, keyId: text, error: text }
+      const record: AccessLogRecord = {
+        ...full,
+        ...{ path: text, requestId: text, route: text, keyId: text, error: text, cache: text, rateLimit: text, clientIp: text },
+        ...{ upstream: text, method: text, traceId: text, time: text },
+      }
       const line = accessLine(record)
       expect(line).toBe(`${JSON.stringify(record)}\n`)
       expect(JSON.parse(line)).toEqual(defined(record))
@@ -79,5 +87,12 @@ describe('accessLine', () => {
     const record = { ...full, durationMs: 0.1, bytesOut: 1e21, bytesIn: Number.NaN, attempts: -0 }
     expect(accessLine(record)).toBe(`${JSON.stringify(record)}\n`)
     expect(JSON.parse(accessLine(record))).toMatchObject({ durationMs: 0.1, bytesOut: 1e21, bytesIn: null, attempts: 0 })
+    const numbers = [0, 7, 9, 10, 99, 100, 999, 1000, 65_535, 1e15 - 1, 1e15, Number.MAX_SAFE_INTEGER, 2 ** 53, 1e300]
+    const tenths = [0.1, 0.5, 0.9, 1.1, 2.5, 9.9, 10.1, 159.4, 99_999.9, 1e13 + 0.5, 1e14 + 0.5]
+    const others = [0.05, 1.23, 1 / 3, -1, -0.5, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-7, 1e21, 1.5e21]
+    for (const n of [...numbers, ...tenths, ...others]) {
+      const record = { ...full, status: n, attempts: n, durationMs: n, bytesIn: n, bytesOut: n }
+      expect(accessLine(record), String(n)).toBe(`${JSON.stringify(record)}\n`)
+    }
   })
 })

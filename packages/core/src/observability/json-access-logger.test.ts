@@ -4,9 +4,29 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { AccessLog, jsonAccessLogger } from './access-log.js'
+import type { AccessLogRecord } from './access-log-record.js'
+
+const record = (path: string, keyId?: string): AccessLogRecord => ({
+  ...{ time: undefined, requestId: 'r', traceId: undefined, method: 'GET', path, route: undefined, status: 200 },
+  ...{ upstream: undefined, attempts: 1, durationMs: 2.5, bytesIn: 0, bytesOut: 10, cache: undefined, rateLimit: undefined },
+  ...{ clientIp: '127.0.0.1', keyId, error: undefined },
+})
 
 describe('jsonAccessLogger', () => {
+  it('writes every line once and in order across batches, a line bigger than a batch among them', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tollgate-batches-')), 'access.log')
+    const log = new AccessLog({ logger: jsonAccessLogger(file) })
+    const records: AccessLogRecord[] = []
+    // ~600 lines of ~150 bytes (two 64 KB batches and a part), one with a 100 000-character key id in the middle.
+    for (let i = 0; i < 600; i++) records.push(record(`/r/${i}/${'é'.repeat(i % 7)}`, i === 300 ? 'k'.repeat(100_000) : undefined))
+    for (const r of records) log.write(r)
+    const read = () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
+    await vi.waitFor(() => expect(read()).toHaveLength(records.length), { timeout: 10_000 })
+    expect(read().map((line) => JSON.parse(line))).toEqual(records.map((r) => JSON.parse(JSON.stringify(r))))
+  })
+
   it('writes the lines still waiting when the process exits', { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-exit-'))
     const file = join(dir, 'access.log')

@@ -1,7 +1,7 @@
 // The built-in access logger: JSON lines to a file descriptor or a file, gathered into large asynchronous writes.
 import { createRequire } from 'node:module'
 import type pino from 'pino'
-import { accessLine } from './access-line.js'
+import { accessLineBound, writeAccessLine } from './access-line.js'
 import type { AccessLogRecord } from './access-log-record.js'
 import type { AccessLogger } from './schema.js'
 
@@ -21,6 +21,8 @@ interface Destination {
 const BATCH_BYTES = 65_536
 const FLUSH_MS = 100
 
+const writeString = (line: string, buffer: Buffer, at: number): number => at + buffer.write(line, at, 'utf8')
+
 /** The lines waiting for one destination, encoded as they come (a line's string dies young; no long rope to flatten). */
 class PendingLines {
   #buffer = Buffer.allocUnsafe(BATCH_BYTES)
@@ -31,9 +33,20 @@ class PendingLines {
 
   add(line: string): void {
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
-    if (this.#used + line.length * 3 > BATCH_BYTES) this.write()
-    if (line.length * 3 > BATCH_BYTES) this.#hand(Buffer.from(line))
-    else this.#used += this.#buffer.write(line, this.#used, 'utf8')
+    this.#append(line, line.length * 3, writeString)
+  }
+
+  addRecord(record: AccessLogRecord): void {
+    this.#append(record, accessLineBound(record), writeAccessLine)
+  }
+
+  /** Encodes a line of at most `bound` bytes into the batch (written first if it might not fit), or alone if bigger. */
+  #append<T>(line: T, bound: number, encode: (line: T, buffer: Buffer, at: number) => number): void {
+    if (this.#used + bound > BATCH_BYTES) this.write()
+    if (bound > BATCH_BYTES) {
+      const own = Buffer.allocUnsafe(bound)
+      this.#hand(own.subarray(0, encode(line, own, 0)))
+    } else this.#used = encode(line, this.#buffer, this.#used)
     this.#timer ??= setTimeout(this.#onTimer, FLUSH_MS).unref()
   }
 
@@ -101,6 +114,6 @@ export const jsonAccessLogger = (destination: number | string = 1): AccessLogger
   })
   writeAllOnExit()
   const logger: AccessLogger = { info: (record) => lines.add(`${JSON.stringify(record)}\n`) }
-  recordWriters.set(logger, (record) => lines.add(accessLine(record)))
+  recordWriters.set(logger, (record) => lines.addRecord(record))
   return logger
 }
