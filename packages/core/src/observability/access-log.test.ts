@@ -113,6 +113,8 @@ describe('access log', () => {
       keyId: info!.id,
     })
     expect(first!.time).toMatch(/^\d{4}-\d\d-\d\dT/)
+    // The wall-clock time the request ended (taken from the monotonic clock plus an offset read once a second).
+    expect(Math.abs(Date.parse(first!.time!) - Date.now())).toBeLessThan(10_000)
     expect(first!.durationMs).toBeGreaterThan(0)
     expect(first!.bytesOut).toBeGreaterThan(Number(res.headers['content-length']))
     expect(first!.error).toBeUndefined()

@@ -14,10 +14,17 @@ const MAX_PATH = 512
 
 let lastMs = 0
 let lastIso = ''
+/** Date.now() − performance.now(), read again once a second: a wall-clock step shows in the lines within a second. */
+let clockOffset = Date.now() - performance.now()
+let offsetReadAt = performance.now()
 
-/** The current time in ISO 8601, formatted once per millisecond. */
-const isoNow = (): string => {
-  const ms = Date.now()
+/** The wall-clock time of a performance.now() reading in ISO 8601, formatted once per millisecond. */
+const isoAt = (now: number): string => {
+  if (now - offsetReadAt > 1000) {
+    offsetReadAt = performance.now()
+    clockOffset = Date.now() - offsetReadAt
+  }
+  const ms = Math.floor(clockOffset + now)
   if (ms !== lastMs) {
     lastMs = ms
     lastIso = new Date(ms).toISOString()
@@ -55,10 +62,17 @@ export class AccessLog {
     return this.#sample >= 1 || status >= 500 || this.#random() < this.#sample
   }
 
-  /** The record for a finished request. */
-  record(c: Context, path: string, status: number, durationMs: number, bytesOut: number | undefined): AccessLogRecord {
+  /** The record for a request finished at `now` (performance.now()). */
+  record(
+    c: Context,
+    path: string,
+    status: number,
+    durationMs: number,
+    bytesOut: number | undefined,
+    now = performance.now(),
+  ): AccessLogRecord {
     const record: AccessLogRecord = {
-      time: this.#stampTime ? isoNow() : undefined,
+      time: this.#stampTime ? isoAt(now) : undefined,
       requestId: c.get('requestId'),
       traceId: c.get('trace')?.traceId,
       method: c.req.method,

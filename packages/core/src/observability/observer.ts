@@ -156,13 +156,8 @@ export class RequestObserver {
       this.#logger.error('the tracer threw while ending a span:', error)
     }
     if (!log) return
-    const record = log.record(
-      c,
-      sent.path,
-      status,
-      performance.now() - sent.arrived,
-      socket ? socket.bytesWritten - sent.before : undefined,
-    )
+    const now = performance.now()
+    const record = log.record(c, sent.path, status, now - sent.arrived, socket ? socket.bytesWritten - sent.before : undefined, now)
     if (!sent.outgoing.writableFinished) record.aborted = true
     this.#write(log, record)
   }
