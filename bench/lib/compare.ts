@@ -191,24 +191,59 @@ export const compare = async (contenders: readonly Contender[], settings: BenchS
     }
   }
 
-  const summaries = new Map<string, Summary>()
-  for (const contender of contenders) {
-    const own = samples.get(contender.name)!
-    const rps = own.map((s) => s.load.rps)
-    summaries.set(contender.name, {
-      name: contender.name,
-      samples: own,
-      ...(warmups.has(contender.name) ? { warmup: warmups.get(contender.name)! } : {}),
-      rps: median(rps),
-      p50Ms: median(own.map((s) => s.load.latencyMs.p50)),
-      p99Ms: median(own.map((s) => s.load.latencyMs.p99)),
-      cpuUsPerRequest: median(own.map((s) => s.cpuUsPerRequest ?? Number.NaN)),
-      upstreamConnections: median(own.map((s) => s.upstreamConnections ?? Number.NaN)),
-      rpsMin: Math.min(...rps),
-      rpsMax: Math.max(...rps),
-    })
+  return new Map(contenders.map((c) => [c.name, summarize(c.name, samples.get(c.name)!, warmups.get(c.name))]))
+}
+
+/** Medians over a contender's rounds. */
+const summarize = (name: string, samples: Sample[], warmup: Sample | undefined): Summary => {
+  const rps = samples.map((s) => s.load.rps)
+  return {
+    name,
+    samples,
+    ...(warmup ? { warmup } : {}),
+    rps: median(rps),
+    p50Ms: median(samples.map((s) => s.load.latencyMs.p50)),
+    p99Ms: median(samples.map((s) => s.load.latencyMs.p99)),
+    cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest ?? Number.NaN)),
+    upstreamConnections: median(samples.map((s) => s.upstreamConnections ?? Number.NaN)),
+    rpsMin: Math.min(...rps),
+    rpsMax: Math.max(...rps),
   }
-  return summaries
+}
+
+/** Contenders on processes started for one set of rounds, and how to stop those processes. */
+export interface ProcessSet {
+  contenders: Contender[]
+  stop(): Promise<void>
+}
+
+/**
+ * compare() over `sets` sets of freshly started processes, `settings.rounds` rounds each, summarised together (the
+ * rounds of set 2 numbered after those of set 1, so per-round ratios still pair runs taken side by side). Two
+ * identical processes can differ by a few per cent for their whole life (what their JIT settled on, where their
+ * memory landed); several sets keep that luck out of a difference of a few per cent.
+ */
+export const compareProcessSets = async (
+  sets: number,
+  start: (set: number) => Promise<ProcessSet>,
+  settings: BenchSettings,
+): Promise<Map<string, Summary>> => {
+  const all = new Map<string, { samples: Sample[]; warmup?: Sample }>()
+  for (let set = 1; set <= sets; set++) {
+    if (sets > 1) process.stdout.write(`process set ${set} of ${sets}\n`)
+    const { contenders, stop } = await start(set)
+    try {
+      for (const summary of (await compare(contenders, settings)).values()) {
+        const entry = all.get(summary.name) ?? { samples: [], warmup: summary.warmup }
+        const offset = (set - 1) * settings.rounds
+        entry.samples.push(...summary.samples.map((sample) => ({ ...sample, round: sample.round + offset })))
+        all.set(summary.name, entry)
+      }
+    } finally {
+      await stop()
+    }
+  }
+  return new Map([...all].map(([name, { samples, warmup }]) => [name, summarize(name, samples, warmup)]))
 }
 
 /** The summary table: medians over rounds, with the req/s range. */

@@ -11,9 +11,11 @@ export interface BenchSettings {
   connections: number
   /** wrk threads (BENCH_THREADS). Default 2. */
   threads: number
+  /** Sets of freshly started processes, `rounds` rounds each (BENCH_SETS; suites using compareProcessSets). Default 1. */
+  sets: number
 }
 
-const DEFAULTS: BenchSettings = { durationS: 5, rounds: 3, warmupS: 1, connections: 64, threads: 2 }
+const DEFAULTS: BenchSettings = { durationS: 5, rounds: 3, warmupS: 1, connections: 64, threads: 2, sets: 1 }
 
 const readInteger = (name: string, fallback: number, min: number): number => {
   const raw = process.env[name]
@@ -36,9 +38,10 @@ export const benchSettings = (defaults: Partial<BenchSettings> = {}): BenchSetti
     warmupS: readInteger('BENCH_WARMUP', base.warmupS, 0),
     connections: readInteger('BENCH_CONNECTIONS', base.connections, 1),
     threads: readInteger('BENCH_THREADS', base.threads, 1),
+    sets: readInteger('BENCH_SETS', base.sets, 1),
   }
 }
 
-/** Time the measuring part of a suite needs, in ms: every run plus ~1 s of checks and pauses per run. */
+/** Time the measuring part of a suite needs, in ms: every run plus ~1 s of checks and pauses per run, in every set. */
 export const measuringTimeMs = (settings: BenchSettings, contenders: number): number =>
-  contenders * (settings.rounds * (settings.durationS + 1) + (settings.warmupS > 0 ? settings.warmupS + 1 : 0)) * 1_000
+  settings.sets * contenders * (settings.rounds * (settings.durationS + 1) + (settings.warmupS > 0 ? settings.warmupS + 1 : 0)) * 1_000
