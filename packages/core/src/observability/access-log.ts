@@ -6,31 +6,12 @@ import { requestHeader } from '../proxy/request-header.js'
 import type { AccessLogRecord } from './access-log-record.js'
 import { jsonAccessLogger, recordWriterOf } from './json-access-logger.js'
 import type { AccessLogger, AccessLogOptions } from './schema.js'
+import { isoAt } from './wall-clock.js'
 
 export type { AccessLogRecord }
 export { jsonAccessLogger }
 
 const MAX_PATH = 512
-
-let lastMs = 0
-let lastIso = ''
-/** Date.now() − performance.now(), read again once a second: a wall-clock step shows in the lines within a second. */
-let clockOffset = Date.now() - performance.now()
-let offsetReadAt = performance.now()
-
-/** The wall-clock time of a performance.now() reading in ISO 8601, formatted once per millisecond. */
-const isoAt = (now: number): string => {
-  if (now - offsetReadAt > 1000) {
-    offsetReadAt = performance.now()
-    clockOffset = Date.now() - offsetReadAt
-  }
-  const ms = Math.floor(clockOffset + now)
-  if (ms !== lastMs) {
-    lastMs = ms
-    lastIso = new Date(ms).toISOString()
-  }
-  return lastIso
-}
 
 /** A pino logger stamps its own time; anything else gets `time` in the record. */
 const stampsTime = (logger: AccessLogger): boolean => typeof (logger as { bindings?: unknown }).bindings === 'function'
