@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { AccessLog, jsonAccessLogger } from './access-log.js'
 import type { AccessLogRecord } from './access-log-record.js'
+import { stderrAbout } from './stderr.test-helper.js'
 
 const record = (path: string, keyId?: string): AccessLogRecord => ({
   ...{ time: undefined, requestId: 'r', traceId: undefined, method: 'GET', path, route: undefined, status: 200 },
@@ -25,6 +26,19 @@ describe('jsonAccessLogger', () => {
     const read = () => readFileSync(file, 'utf8').split('\n').filter(Boolean)
     await vi.waitFor(() => expect(read()).toHaveLength(records.length), { timeout: 10_000 })
     expect(read().map((line) => JSON.parse(line))).toEqual(records.map((r) => JSON.parse(JSON.stringify(r))))
+  })
+
+  it('a destination that cannot be opened is reported once on stderr and its lines dropped, the gateway unharmed', async () => {
+    const { said, restore } = stderrAbout('tollgate-missing-dir')
+    try {
+      const log = new AccessLog({ logger: jsonAccessLogger(join(tmpdir(), 'tollgate-missing-dir', 'x', 'access.log')) })
+      log.write(record('/lost'))
+      await vi.waitFor(() => expect(said.join('')).toMatch(/cannot be written: .*ENOENT/), { timeout: 10_000 })
+      for (let i = 0; i < 300; i++) log.write(record('/after')) // dropped without a throw or a second message
+      expect(said).toHaveLength(1)
+    } finally {
+      restore()
+    }
   })
 
   it('writes the lines still waiting when the process exits', { timeout: 30_000 }, async () => {

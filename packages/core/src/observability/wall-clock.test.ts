@@ -4,7 +4,13 @@ import { isoAt, isoOf } from './wall-clock.js'
 
 describe('isoOf', () => {
   it('formats like toISOString across milliseconds, seconds, days, years, before 1970 and back in time', () => {
-    const starts = [Date.UTC(2026, 10, 30, 23, 59, 58, 990), Date.UTC(1969, 11, 31, 23, 59, 59, 500), Date.UTC(2024, 1, 29), 0, 253402300799000]
+    const starts = [
+      Date.UTC(2026, 10, 30, 23, 59, 58, 990),
+      Date.UTC(1969, 11, 31, 23, 59, 59, 500),
+      Date.UTC(2024, 1, 29),
+      0,
+      253402300799000,
+    ]
     for (const start of starts) {
       for (let ms = start; ms < start + 2_500; ms += 7) expect(isoOf(ms)).toBe(new Date(ms).toISOString())
       // Backwards (a clock step): each value still formats on its own.
