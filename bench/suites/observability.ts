@@ -24,11 +24,12 @@ const script = (file: string) => new URL(`../targets/${file}`, import.meta.url)
 const url = (target: RunningTarget) => `${target.origin}${BENCH_PATH}`
 const CONTROL = 'plain-2'
 
-// Issue 15's aim: access logging + request IDs cost at most 5% of req/s.
+// Issue 15's aim: access logging + request IDs cost at most 5% of req/s. Request IDs have no off switch (every target
+// has them), so the aim is the log on against off; what trace propagation adds is its own line, and so is both together.
 const RATIOS: Ratio[] = [
   { of: 'access-log-file', to: 'plain', metric: 'rps', aim: { atLeast: 0.95 } },
   { of: 'access-log-devnull', to: 'plain', metric: 'rps', aim: { atLeast: 0.95 } },
-  { of: 'access-log-file', to: 'no-tracing', metric: 'rps', aim: { atLeast: 0.95 } },
+  { of: 'access-log-file', to: 'no-tracing', metric: 'rps' },
   { of: 'plain', to: 'no-tracing', metric: 'rps' },
   { of: CONTROL, to: 'plain', metric: 'rps' },
 ]

@@ -6,7 +6,7 @@ import pretty from 'pino-pretty'
 /** The config file's `accessLog`: false turns it off; `sample` logs a share of requests (5xx always). */
 export type AccessLogSetting = boolean | { sample?: number | undefined } | undefined
 
-/** Where lines go: stdout by default (its file descriptor, written asynchronously: see jsonAccessLogger), or any stream (tests). */
+/** Where lines go: stdout by default (its file descriptor, written by jsonAccessLogger's own thread), or any stream (tests). */
 export type AccessLogSink = NodeJS.WritableStream & { isTTY?: boolean; fd?: number }
 
 const PRETTY_LINE = '{method} {path} {status} {durationMs}ms route={route} request={requestId}'
