@@ -17,6 +17,7 @@ const MAX_UNWRITTEN_BATCHES = 1024
 /** Starts the writer thread: the compiled .js, or the .ts source through tsx's loader (tests, `pnpm start`). */
 const startThread = (workerData: LineWriterData): Worker => {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./line-writer-thread.js', import.meta.url), { workerData })
+  // tsx is the repository's dev dependency, found from the working directory (the repository, when running its source).
   const source = new URL('./line-writer-thread.ts', import.meta.url).href
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}) })`
   return new Worker(bootstrap, { eval: true, workerData })
