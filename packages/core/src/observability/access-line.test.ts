@@ -1,7 +1,13 @@
 // The built-in JSON line is exactly JSON.stringify's, so JSON.parse reads back the record whatever its strings hold.
 import { describe, expect, it } from 'vitest'
-import { accessLine } from './access-line.js'
+import { accessLineBound, writeAccessLine } from './access-line.js'
 import type { AccessLogRecord } from './access-log-record.js'
+
+/** The record's line as written into a buffer of exactly its bound: too small a bound would cut the line short. */
+const accessLine = (r: AccessLogRecord): string => {
+  const buffer = Buffer.allocUnsafe(accessLineBound(r))
+  return buffer.toString('utf8', 0, writeAccessLine(r, buffer, 0))
+}
 
 const full: AccessLogRecord = {
   time: '2026-11-30T00:11:36.746Z',
@@ -59,7 +65,7 @@ const nasty = [
   '日本😀'.repeat(100),
 ]
 
-describe('accessLine', () => {
+describe('writeAccessLine', () => {
   it('writes what JSON.stringify writes: every field in order, those without a value left out', () => {
     for (const record of [full, bare, { ...full, aborted: true as const }]) {
       const line = accessLine(record)

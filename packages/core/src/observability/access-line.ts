@@ -100,9 +100,3 @@ export const writeAccessLine = (r: AccessLogRecord, buffer: Buffer, at: number):
   if (r.aborted !== undefined) at = raw(buffer, at, ',"aborted":true')
   return raw(buffer, at, '}\n')
 }
-
-/** The record's line as a string (tests, and lines too long for a batch). */
-export const accessLine = (r: AccessLogRecord): string => {
-  const buffer = Buffer.allocUnsafe(accessLineBound(r))
-  return buffer.toString('utf8', 0, writeAccessLine(r, buffer, 0))
-}

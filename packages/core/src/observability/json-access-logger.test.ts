@@ -16,6 +16,20 @@ const record = (path: string, keyId?: string): AccessLogRecord => ({
 })
 
 describe('jsonAccessLogger', () => {
+  it('hands every field to the writer thread in its place: a record with each field set and distinct comes back whole', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'tollgate-fields-')), 'access.log')
+    const log = new AccessLog({ logger: jsonAccessLogger(file) })
+    const every: AccessLogRecord = {
+      ...{ time: '2026-11-30T06:40:13.762Z', requestId: 'req-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' },
+      ...{ method: 'PATCH', path: '/p', route: 'route-id', status: 201, upstream: 'http://127.0.0.1:1', attempts: 2 },
+      ...{ durationMs: 3.5, bytesIn: 4, bytesOut: 5, cache: 'miss', rateLimit: 'allowed', clientIp: '10.0.0.1' },
+      ...{ keyId: 'key-id', error: 'bad_gateway', aborted: true },
+    }
+    log.write(every)
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('\n'), { timeout: 10_000 })
+    expect(readFileSync(file, 'utf8')).toBe(`${JSON.stringify(every)}\n`)
+  })
+
   it('writes every line once and in order across batches, a line bigger than a batch among them', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tollgate-batches-')), 'access.log')
     const log = new AccessLog({ logger: jsonAccessLogger(file) })
